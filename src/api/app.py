@@ -1,0 +1,32 @@
+"""The Litestar application, assembled in one place."""
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from api.deps import provide_db
+from api.errors import problem_details
+from api.health import health
+from api.records import controllers
+from matching import db
+from matching.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    engine = db.engine_for(settings.db_url)
+
+    def remember_engine(app: Litestar) -> None:
+        app.state.engine = engine
+        app.state.settings = settings
+
+    return Litestar(
+        route_handlers=[health, *controllers],
+        dependencies={"db": Provide(provide_db)},
+        plugins=[problem_details],
+        on_startup=[remember_engine],
+        openapi_config=OpenAPIConfig(title="Springboard", version="1", path="/schema",
+                                     render_plugins=[SwaggerRenderPlugin()]),
+        debug=settings.debug,
+    )

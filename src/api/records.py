@@ -1,0 +1,58 @@
+"""The four core resources of the JSON API, each with its own list filters."""
+
+from typing import Annotated, Any, Literal
+
+from litestar import Request
+from litestar.params import QueryParameter
+from sqlmodel import Session
+
+from api.deps import actor_id, client_address
+from api.resources import resource_controller
+from matching import vocab
+from matching.services import audit, records
+
+
+def _one_of(vocabulary: dict[str, str]) -> Any:
+    return Annotated[Literal[tuple(vocabulary)] | None, QueryParameter()]  # type: ignore[valid-type]
+
+
+OptionalId = Annotated[int | None, QueryParameter(ge=1)]
+OptionalBool = Annotated[bool | None, QueryParameter()]
+
+
+def department_filters(status: _one_of(vocab.RECORD_STATUSES) = None) -> dict[str, Any]:
+    return {"status": status}
+
+
+def mentor_filters(department_id: OptionalId = None,
+                   status: _one_of(vocab.MENTOR_STATUSES) = None) -> dict[str, Any]:
+    return {"department_id": department_id, "status": status}
+
+
+def opportunity_filters(department_id: OptionalId = None, kind: _one_of(vocab.OPPORTUNITY_KINDS) = None,
+                        status: _one_of(vocab.OPPORTUNITY_STATUSES) = None,
+                        ring_fenced: OptionalBool = None) -> dict[str, Any]:
+    return {"department_id": department_id, "kind": kind, "status": status, "ring_fenced": ring_fenced}
+
+
+def care_leaver_filters(personal_adviser_id: OptionalId = None,
+                        case_status: _one_of(vocab.CASE_STATUSES) = None,
+                        in_touch: _one_of(vocab.IN_TOUCH) = None,
+                        leaving_care_category: _one_of(vocab.LEAVING_CARE_CATEGORIES) = None,
+                        former_uasc: OptionalBool = None) -> dict[str, Any]:
+    return {"personal_adviser_id": personal_adviser_id, "case_status": case_status, "in_touch": in_touch,
+            "leaving_care_category": leaving_care_category, "former_uasc": former_uasc}
+
+
+def audit_care_leaver_access(request: Request, session: Session, ids: list[int], *, action: str) -> None:
+    audit.record_access(session, actor_id=actor_id(request), action=action, entity="care_leaver", ids=ids,
+                        route=f"{request.method} {request.url.path}", client=client_address(request))
+
+
+controllers = [
+    resource_controller(records.DEPARTMENTS, "/api/v1/departments", department_filters),
+    resource_controller(records.MENTORS, "/api/v1/mentors", mentor_filters),
+    resource_controller(records.OPPORTUNITIES, "/api/v1/opportunities", opportunity_filters),
+    resource_controller(records.CARE_LEAVERS, "/api/v1/care-leavers", care_leaver_filters,
+                        on_read=audit_care_leaver_access),
+]

@@ -1,0 +1,1 @@
+"""Springboard's domain: tables, vocabularies, services and the matching engine. Knows nothing of HTTP."""

@@ -1,0 +1,37 @@
+"""Every table, imported once so SQLModel.metadata (and Alembic) sees them all."""
+
+from matching.models.base import CloseRequest
+from matching.models.matches import AuditEvent, Contact, Match, MatchEvent, Outcome
+from matching.models.opportunities import (
+    Opportunity,
+    OpportunityCreate,
+    OpportunityPublic,
+    OpportunityUpdate,
+)
+from matching.models.organisation import (
+    Department,
+    DepartmentCreate,
+    DepartmentPublic,
+    DepartmentUpdate,
+    User,
+    UserCreate,
+    UserPublic,
+)
+from matching.models.people import (
+    CareLeaver,
+    CareLeaverCreate,
+    CareLeaverPublic,
+    CareLeaverUpdate,
+    Mentor,
+    MentorCreate,
+    MentorPublic,
+    MentorUpdate,
+)
+
+__all__ = [
+    "AuditEvent", "CareLeaver", "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest",
+    "Contact", "Department", "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match",
+    "MatchEvent", "Mentor", "MentorCreate", "MentorPublic", "MentorUpdate", "Opportunity",
+    "OpportunityCreate", "OpportunityPublic", "OpportunityUpdate", "Outcome", "User", "UserCreate",
+    "UserPublic",
+]

@@ -1,0 +1,78 @@
+"""Matches, their append-only history, contacts, outcomes and the audit log."""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from matching.coltypes import UTCDateTime, utcnow
+from matching.models.base import Record, code_field, json_list
+
+
+class Match(Record, table=True):
+    """A proposed or agreed pairing of a care leaver with a mentor or an opportunity."""
+
+    __tablename__ = "matches"
+    care_leaver_id: int = Field(foreign_key="care_leavers.id", index=True)
+    mentor_id: int | None = Field(default=None, foreign_key="mentors.id", index=True)
+    opportunity_id: int | None = Field(default=None, foreign_key="opportunities.id", index=True)
+    kind: str = code_field(12, description="mentoring or opportunity")
+    state: str = code_field(20, index=True)
+    score: float = 0.0
+    reasons: list[str] = json_list()
+    model_version: str = Field(default="", max_length=40)
+    run_id: int | None = Field(default=None, index=True)
+    __table_args__ = (
+        sa.CheckConstraint("(mentor_id IS NULL) <> (opportunity_id IS NULL)", name="match_has_one_side"),
+    )
+
+
+class MatchEvent(SQLModel, table=True):
+    """Append-only: one row per state change, never updated."""
+
+    __tablename__ = "match_events"
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="matches.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    from_state: str | None = code_field(20, default=None)
+    to_state: str = code_field(20)
+    reason: str = Field(default="", max_length=1000)
+
+
+class Outcome(SQLModel, table=True):
+    """What came of a match; these are the labels the engine learns from."""
+
+    __tablename__ = "outcomes"
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="matches.id", index=True)
+    kind: str = code_field(30)
+    recorded_on: date
+    recorded_by_id: int | None = Field(default=None, foreign_key="users.id")
+    note: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contacts"
+    id: int | None = Field(default=None, primary_key=True)
+    care_leaver_id: int = Field(foreign_key="care_leavers.id", index=True)
+    contact_on: date
+    kind: str = code_field(10)
+    by_id: int | None = Field(default=None, foreign_key="users.id")
+    note: str = Field(default="", max_length=4000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who read or changed which care leaver's record, when and from where. Never the data itself."""
+
+    __tablename__ = "audit_events"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    action: str = code_field(12)
+    entity: str = code_field(30)
+    entity_id: int | None = Field(default=None, index=True)
+    route: str = Field(default="", max_length=200)
+    client: str = Field(default="", max_length=64)

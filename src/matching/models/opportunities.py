@@ -1,0 +1,70 @@
+"""Jobs, apprenticeships, placements and the like that council departments offer."""
+
+from datetime import date
+
+from pydantic import model_validator
+from sqlmodel import Field, SQLModel
+
+from matching.models.base import (
+    Closable,
+    ClosablePublic,
+    Outcode,
+    Record,
+    RecordPublic,
+    Tags,
+    code_field,
+    json_list,
+    partial_model,
+)
+from matching.vocab import OpportunityKind, OpportunityStatus
+
+PAID_KINDS = frozenset({"job", "apprenticeship"})
+
+
+class OpportunityBase(SQLModel):
+    reference: str = Field(min_length=2, max_length=40, unique=True, index=True)
+    department_id: int = Field(foreign_key="departments.id", index=True)
+    kind: OpportunityKind = code_field(20, index=True)
+    title: str = Field(min_length=3, max_length=160)
+    description: str = Field(default="", max_length=5000)
+    skills: Tags = json_list()
+    sector: str = Field(default="", max_length=60, description="e.g. construction, social care")
+    area: Outcode | None = code_field(4, default=None, description="Postcode district of the workplace")
+    hours_per_week: float = Field(default=37.0, ge=0, le=60)
+    pay_pence_per_hour: int | None = Field(default=None, ge=0, description="Empty when unpaid")
+    places: int = Field(default=1, ge=1, le=500)
+    min_age: int = Field(default=16, ge=16, le=25)
+    max_age: int = Field(default=25, ge=16, le=25)
+    qualification_required: int = Field(default=0, ge=0, le=8, description="Minimum RQF level")
+    starts_on: date | None = None
+    closes_on: date | None = Field(default=None, description="Last day to be referred")
+    ring_fenced: bool = Field(default=False, description="Only care leavers may apply")
+    guaranteed_interview: bool = False
+    status: OpportunityStatus = code_field(default="open", index=True)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        if self.min_age > self.max_age:
+            raise ValueError("min_age must not be greater than max_age")
+        if self.starts_on and self.closes_on and self.closes_on > self.starts_on:
+            raise ValueError("closes_on must not be after starts_on")
+        return self
+
+    @property
+    def paid(self) -> bool:
+        return self.kind in PAID_KINDS or bool(self.pay_pence_per_hour)
+
+
+class Opportunity(OpportunityBase, Record, Closable, table=True):
+    __tablename__ = "opportunities"
+
+
+class OpportunityCreate(OpportunityBase):
+    pass
+
+
+OpportunityUpdate = partial_model(OpportunityBase, "OpportunityUpdate", exclude=frozenset({"reference"}))
+
+
+class OpportunityPublic(OpportunityBase, RecordPublic, ClosablePublic):
+    pass

@@ -1,0 +1,76 @@
+"""Departments of the council, and the people who sign in."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from pydantic import EmailStr, field_validator
+from sqlmodel import Field, SQLModel
+
+from matching.coltypes import UTCDateTime
+from matching.models.base import Closable, ClosablePublic, Record, RecordPublic, code_field, partial_model
+from matching.vocab import RecordStatus, Role
+
+
+class DepartmentBase(SQLModel):
+    name: str = Field(min_length=2, max_length=120, unique=True, description="e.g. Housing, Parks and Open Spaces")
+    code: str = Field(min_length=2, max_length=16, unique=True, description="Short unique code, e.g. HOUS")
+    contact_email: EmailStr | None = Field(default=None, max_length=254)
+
+    @field_validator("code")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.strip().upper()
+
+
+class Department(DepartmentBase, Record, Closable, table=True):
+    __tablename__ = "departments"
+    status: str = code_field(default="active", index=True)
+
+
+class DepartmentCreate(DepartmentBase):
+    pass
+
+
+DepartmentUpdate = partial_model(DepartmentBase, "DepartmentUpdate")
+
+
+class DepartmentPublic(DepartmentBase, RecordPublic, ClosablePublic):
+    status: RecordStatus
+
+
+class UserBase(SQLModel):
+    email: EmailStr = Field(max_length=254)
+    full_name: str = Field(min_length=2, max_length=120)
+    role: Role
+    department_id: int | None = Field(default=None, description="For department contacts and mentors")
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class User(Record, Closable, table=True):
+    __tablename__ = "users"
+    email: str = Field(max_length=254, unique=True)
+    full_name: str = Field(max_length=120)
+    role: str = code_field(index=True)
+    # use_alter: departments and users refer to each other, so this key is added after both tables exist.
+    department_id: int | None = Field(
+        default=None, index=True, sa_column_args=[sa.ForeignKey("departments.id", use_alter=True)]
+    )
+    password_hash: str | None = Field(default=None, max_length=255)
+    active: bool = Field(default=True)
+    failed_logins: int = Field(default=0)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserCreate(UserBase):
+    password: str | None = Field(default=None, min_length=12, max_length=200)
+
+
+class UserPublic(UserBase, RecordPublic):
+    active: bool
+
+

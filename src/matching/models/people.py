@@ -1,0 +1,124 @@
+"""Care leavers and mentors: the two sides of every mentoring match."""
+
+from datetime import date
+
+from pydantic import computed_field, model_validator
+from sqlmodel import Field, SQLModel
+
+from matching.models.base import (
+    Closable,
+    ClosablePublic,
+    Outcode,
+    Record,
+    RecordPublic,
+    Tags,
+    code_field,
+    json_list,
+    partial_model,
+)
+from matching.vocab import (
+    Accommodation,
+    Activity,
+    CaseStatus,
+    Day,
+    Disability,
+    Ethnicity,
+    InTouch,
+    LeavingCareCategory,
+    MentorStatus,
+    Sex,
+)
+
+
+class CareLeaverBase(SQLModel):
+    case_reference: str = Field(min_length=2, max_length=48, unique=True, index=True,
+                                description="The case system's person id (SSD clea_person_id)")
+    first_name: str = Field(min_length=1, max_length=80)
+    preferred_name: str | None = Field(default=None, max_length=80)
+    family_name: str | None = Field(default=None, max_length=80)
+    date_of_birth: date
+    sex: Sex | None = code_field(2, default=None, description="903 SEX code; fairness reporting only")
+    ethnicity: Ethnicity | None = code_field(4, default=None, description="903 ETHNIC; fairness reporting only")
+    disability: Disability = code_field(9, default="not_known", description="Fairness reporting only")
+    leaving_care_category: LeavingCareCategory = code_field(20)
+    former_uasc: bool = Field(default=False, description="Former unaccompanied asylum-seeking child")
+    right_to_work_confirmed: bool = False
+    right_to_work_expires_on: date | None = Field(default=None, description="Empty when not time-limited")
+    personal_adviser_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    home_area: Outcode | None = code_field(4, default=None, description="Home postcode district, e.g. E8")
+    languages: Tags = json_list()
+    interests: Tags = json_list()
+    sector_preferences: Tags = json_list()
+    aspirations: str = Field(default="", max_length=2000)
+    skills: Tags = json_list()
+    qualification_level: int = Field(default=0, ge=0, le=8, description="Highest RQF level, 0 = entry/none")
+    days_available: list[Day] = json_list()
+    max_travel_km: float = Field(default=10.0, ge=0, le=200)
+    support_needs: str = Field(default="", max_length=2000)
+    accessibility_needs: str = Field(default="", max_length=2000)
+    consent_share_mentors: bool = False
+    consent_share_employers: bool = False
+    current_activity: Activity | None = code_field(2, default=None, description="903 ACTIV")
+    accommodation: Accommodation | None = code_field(2, default=None,
+                                                    description="903 ACCOM: type letter + 1 suitable / 2 not")
+    in_touch: InTouch = code_field(4, default="YES", description="903 IN_TOUCH")
+    last_contact_on: date | None = None
+    pathway_plan_reviewed_on: date | None = None
+
+    @model_validator(mode="after")
+    def _status_codes_agree(self):
+        # 903 rule 344: died or returned home means activity and accommodation are 0.
+        if self.in_touch in {"DIED", "RHOM"} and {self.current_activity, self.accommodation} - {"0", None}:
+            raise ValueError("in_touch DIED or RHOM requires current_activity and accommodation to be 0")
+        return self
+
+
+class CareLeaver(CareLeaverBase, Record, Closable, table=True):
+    __tablename__ = "care_leavers"
+    case_status: str = code_field(default="open", index=True)
+
+
+class CareLeaverCreate(CareLeaverBase):
+    pass
+
+
+CareLeaverUpdate = partial_model(CareLeaverBase, "CareLeaverUpdate", exclude=frozenset({"case_reference"}))
+
+
+class CareLeaverPublic(CareLeaverBase, RecordPublic, ClosablePublic):
+    case_status: CaseStatus
+
+    @computed_field
+    @property
+    def accommodation_suitable(self) -> bool | None:
+        return None if self.accommodation in {None, "0"} else self.accommodation.endswith("1")
+
+
+class MentorBase(SQLModel):
+    user_id: int = Field(foreign_key="users.id", unique=True)
+    department_id: int = Field(foreign_key="departments.id", index=True)
+    job_title: str = Field(min_length=2, max_length=120)
+    expertise: Tags = json_list()
+    interests: Tags = json_list()
+    languages: Tags = json_list()
+    capacity: int = Field(default=1, ge=0, le=20, description="How many mentees at once")
+    availability: list[Day] = json_list()
+    office_area: Outcode | None = code_field(4, default=None)
+    dbs_checked_on: date | None = Field(default=None, description="Date of the last enhanced DBS check")
+    safeguarding_trained_on: date | None = None
+    status: MentorStatus = code_field(default="active", index=True)
+
+
+class Mentor(MentorBase, Record, Closable, table=True):
+    __tablename__ = "mentors"
+
+
+class MentorCreate(MentorBase):
+    pass
+
+
+MentorUpdate = partial_model(MentorBase, "MentorUpdate", exclude=frozenset({"user_id"}))
+
+
+class MentorPublic(MentorBase, RecordPublic, ClosablePublic):
+    pass

@@ -1,0 +1,1 @@
+"""Services: plain functions taking a Session, called alike by the API, jobs, CLI, notebooks and tests."""

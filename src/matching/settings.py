@@ -1,0 +1,32 @@
+"""The one place settings are read from the environment (prefix-free names, as councils' ops teams expect)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path.cwd() / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the embedded SQLite database and models live.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in DATA_DIR.")
+    secret_key: str = Field("dev-only-change-me", description="Signs session cookies and CSRF tokens.")
+    debug: bool = False
+    timezone: str = "Europe/London"
+    api_page_size_max: int = 200
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir / 'springboard.sqlite3'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
