@@ -159,3 +159,26 @@ OpportunityStatus = code(OPPORTUNITY_STATUSES, "opportunity status")
 Day = code(DAYS, "day")
 ContactKind = code(CONTACT_KINDS, "contact kind")
 Disability = Literal["yes", "no", "not_known"]
+
+# Match states (the allowed transitions between them live in matching/lifecycle.py).
+MATCH_KINDS = {"mentoring": "Mentoring", "opportunity": "Opportunity"}
+MENTORING_STATES = {
+    "proposed": "Proposed", "approved": "Approved", "rejected": "Rejected", "introduced": "Introduced",
+    "active": "Active", "completed": "Completed", "ended_early": "Ended early", "withdrawn": "Withdrawn",
+}
+OPPORTUNITY_STATES = {
+    "proposed": "Proposed", "approved": "Approved", "rejected": "Rejected", "referred": "Referred",
+    "interviewed": "Interviewed", "offered": "Offered", "started": "Started", "completed": "Completed",
+    "sustained_3m": "Sustained 3 months", "sustained_6m": "Sustained 6 months",
+    "not_successful": "Not successful", "withdrawn": "Withdrawn",
+}
+OUTCOME_KINDS = {
+    "placement_completed": "Placement completed",
+    "job_sustained_3m": "Job sustained 3 months",
+    "job_sustained_6m": "Job sustained 6 months",
+    "mentoring_sustained_6m": "Mentoring sustained 6 months",
+    "ended_early": "Ended early",
+    "not_successful": "Not successful",
+}
+SUCCESS_OUTCOMES = frozenset({"placement_completed", "job_sustained_3m", "job_sustained_6m",
+                              "mentoring_sustained_6m"})

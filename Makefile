@@ -1,0 +1,36 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run test bench lock
+
+$(INSTALLED): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
+
+# The service on http://127.0.0.1:8000 with the embedded SQLite database migrated and seeded.
+run: install
+	$(BIN)/springboard db upgrade
+	$(BIN)/springboard demo
+	$(BIN)/springboard serve --host 127.0.0.1 --port 8000
+
+# The whole suite, on SQLite and PostgreSQL, with browser tests in Debian's Chromium.
+test: install
+	bash .ci/system-deps
+	$(BIN)/python -m pytest -n auto
+
+# Benchmarks are run on demand, never in the suite; results go to bench/RESULTS.md by hand.
+bench: install
+	bash .ci/system-deps
+	$(BIN)/python -m bench.api_lists
+
+# Re-pin every dependency after changing pyproject.toml.
+lock: install
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o constraints.txt

@@ -1,0 +1,1 @@
+"""Scheduled work (nightly matching, follow-ups, statutory alerts, notifications). Calls `matching`."""

@@ -1,0 +1,95 @@
+"""Every test that touches the database runs on SQLite and on PostgreSQL.
+
+Per xdist worker: one migrated SQLite template (copied for each test) and one PostgreSQL database
+(emptied for each test). Outside CI, PostgreSQL tests are skipped with a message when no server answers;
+in CI (CI=true) an unreachable server fails the run.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from litestar.testing import TestClient
+from sqlmodel import Session, SQLModel
+
+from api.app import create_app
+from matching import db
+from matching.settings import Settings
+
+PG_URL = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+psycopg://springboard:springboard-test@127.0.0.1:5432/springboard_test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _worker(request: pytest.FixtureRequest) -> str:
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    db.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database of this worker's own, created through the test role (which may CREATEDB)."""
+    base = sa.make_url(PG_URL)
+    name = f"{base.database}_{_worker(request)}"
+    try:
+        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL is not reachable at {base.render_as_string(hide_password=True)} "
+                    f"({type(error.orig).__name__}); start it with `sudo .ci/pg-start`")
+    url = base.set(database=name).render_as_string(hide_password=False)
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "springboard.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_url")
+    _empty(db.engine_for(url))
+    return url
+
+
+def _empty(engine: sa.Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> sa.Engine:
+    return db.engine_for(database_url)
+
+
+@pytest.fixture
+def session(engine: sa.Engine) -> Iterator[Session]:
+    with db.session_scope(db.writer(engine)) as session:
+        yield session
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(app=create_app(settings)) as client:
+        yield client

@@ -1,0 +1,194 @@
+"""The core JSON API: every endpoint's success and failure paths, for every resource, on both databases."""
+
+import pytest
+from sqlmodel import select
+
+from matching.models import AuditEvent, UserCreate
+from matching.services.users import create_user
+from tests import factories
+
+
+@pytest.fixture
+def department_id(client) -> int:
+    return client.post("/api/v1/departments", json=factories.department()).json()["id"]
+
+
+@pytest.fixture
+def mentor_user_id(engine, department_id) -> int:
+    from matching import db
+
+    with db.session_scope(db.writer(engine)) as session:
+        user = create_user(session, UserCreate(email="m@example.gov.uk", full_name="Meg Mentor", role="mentor",
+                                               department_id=department_id))
+        return user.id
+
+
+def body_for(resource: str, department_id: int, user_id: int | None = None) -> dict:
+    return {
+        "departments": factories.department,
+        "care-leavers": factories.care_leaver,
+        "opportunities": lambda: factories.opportunity(department_id),
+        "mentors": lambda: {"user_id": user_id, "department_id": department_id, "job_title": "Head of Parks",
+                            "expertise": ["Gardening"], "capacity": 2, "office_area": "n16"},
+    }[resource]()
+
+
+CHANGES = {  # a valid change, then an invalid value for the same field and a word from the reason
+    "departments": ("name", "Parks and Leisure", "", "at least 2"),
+    "care-leavers": ("in_touch", "NO", "MAYBE", "IN_TOUCH"),
+    "opportunities": ("places", 4, 0, "greater than or equal to 1"),
+    "mentors": ("capacity", 3, -1, "greater than or equal to 0"),
+}
+
+
+@pytest.fixture(params=list(CHANGES))
+def resource(request, client, department_id, mentor_user_id):
+    name = request.param
+    created = client.post(f"/api/v1/{name}", json=body_for(name, department_id, mentor_user_id))
+    assert created.status_code == 201, created.text
+    return name, created.json()
+
+
+def test_create_read_update_round_trip(client, resource):
+    name, record = resource
+    field, good, _bad, _ = CHANGES[name]
+    assert record["version"] == 1 and record["created_at"].endswith("Z")
+    assert client.get(f"/api/v1/{name}/{record['id']}").json() == record
+    updated = client.patch(f"/api/v1/{name}/{record['id']}", json={field: good, "version": 1})
+    assert updated.status_code == 200, updated.text
+    assert updated.json()[field] == good and updated.json()["version"] == 2
+    assert client.get(f"/api/v1/{name}/{record['id']}").json()[field] == good
+
+
+def test_invalid_update_names_the_field_and_changes_nothing(client, resource):
+    name, record = resource
+    field, _good, bad, reason = CHANGES[name]
+    response = client.patch(f"/api/v1/{name}/{record['id']}", json={field: bad, "version": 1})
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["errors"][0]["field"] == field and reason in problem["errors"][0]["reason"]
+    assert client.get(f"/api/v1/{name}/{record['id']}").json() == record
+
+
+def test_stale_version_is_refused_with_409_and_changes_nothing(client, resource):
+    name, record = resource
+    field, good, _bad, _ = CHANGES[name]
+    assert client.patch(f"/api/v1/{name}/{record['id']}", json={field: good, "version": 1}).status_code == 200
+    current = client.get(f"/api/v1/{name}/{record['id']}").json()
+    stale = client.patch(f"/api/v1/{name}/{record['id']}", json={field: record[field], "version": 1})
+    assert stale.status_code == 409 and "version 1" in stale.json()["detail"]
+    assert client.get(f"/api/v1/{name}/{record['id']}").json() == current
+
+
+def test_unknown_ids_are_404(client, resource):
+    name, _record = resource
+    assert client.get(f"/api/v1/{name}/999999").status_code == 404
+    response = client.patch(f"/api/v1/{name}/999999", json={"version": 1})
+    assert response.status_code == 404 and response.json()["title"] == "Not found"
+
+
+def test_nothing_is_ever_deleted(client, resource):
+    name, record = resource
+    assert client.delete(f"/api/v1/{name}/{record['id']}").status_code == 405
+    assert client.get(f"/api/v1/{name}/{record['id']}").status_code == 200
+
+
+def test_missing_required_field_is_400_naming_it(client, department_id):
+    body = factories.care_leaver()
+    del body["date_of_birth"]
+    response = client.post("/api/v1/care-leavers", json=body)
+    assert response.status_code == 400
+    assert {"field": "date_of_birth"}.items() <= response.json()["errors"][0].items()
+
+
+def test_duplicate_natural_key_and_unknown_reference_are_422(client, department_id):
+    body = factories.care_leaver()
+    assert client.post("/api/v1/care-leavers", json=body).status_code == 201
+    duplicate = client.post("/api/v1/care-leavers", json=body | {"first_name": "Other"})
+    assert duplicate.status_code == 422 and duplicate.json()["errors"][0]["field"] == "case_reference"
+    orphan = client.post("/api/v1/opportunities", json=factories.opportunity(department_id + 99))
+    assert orphan.status_code == 422
+    assert orphan.json()["errors"] == [{"field": "department_id", "reason": f"no department with id {department_id + 99}"}]
+
+
+def test_an_update_is_checked_against_the_whole_record(client, department_id):
+    created = client.post("/api/v1/opportunities", json=factories.opportunity(department_id, min_age=18)).json()
+    response = client.patch(f"/api/v1/opportunities/{created['id']}", json={"max_age": 17, "version": 1})
+    assert response.status_code == 422 and "min_age" in response.json()["detail"]
+
+
+def test_required_fields_cannot_be_cleared(client, department_id):
+    created = client.post("/api/v1/care-leavers", json=factories.care_leaver()).json()
+    response = client.patch(f"/api/v1/care-leavers/{created['id']}", json={"first_name": None, "version": 1})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "first_name"
+
+
+def test_903_codes_must_agree(client):
+    body = factories.care_leaver(in_touch="DIED", current_activity="F5", accommodation="U1")
+    response = client.post("/api/v1/care-leavers", json=body)
+    assert response.status_code == 400 and "DIED or RHOM" in response.json()["detail"]
+
+
+def test_list_filters_sorts_and_pages(client, department_id):
+    for n, (kind, ring_fenced) in enumerate([("job", True), ("apprenticeship", False), ("job", False)]):
+        client.post("/api/v1/opportunities", json=factories.opportunity(
+            department_id, kind=kind, ring_fenced=ring_fenced, title=f"Role {n}"))
+    jobs = client.get("/api/v1/opportunities?kind=job&sort=-title").json()
+    assert jobs["total"] == 2 and [o["title"] for o in jobs["items"]] == ["Role 2", "Role 0"]
+    assert client.get("/api/v1/opportunities?ring_fenced=true").json()["total"] == 1
+    first, second = (client.get(f"/api/v1/opportunities?sort=title&limit=2&offset={o}").json() for o in (0, 2))
+    assert [o["title"] for o in first["items"] + second["items"]] == ["Role 0", "Role 1", "Role 2"]
+    assert first["total"] == 3 and first["limit"] == 2
+    assert client.get("/api/v1/opportunities?q=role 1").json()["total"] == 1
+
+
+@pytest.mark.parametrize("query,field", [("sort=secret", "sort"), ("kind=spaceship", "kind"),
+                                         ("limit=0", "limit"), ("limit=5000", "limit"), ("offset=-1", "offset")])
+def test_bad_list_parameters_name_the_parameter(client, query, field):
+    response = client.get(f"/api/v1/opportunities?{query}")
+    assert response.status_code in {400, 422}
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_close_records_who_and_why_once(client, department_id):
+    opportunity = client.post("/api/v1/opportunities", json=factories.opportunity(department_id)).json()
+    url = f"/api/v1/opportunities/{opportunity['id']}/close"
+    assert client.post(url, json={"reason": "filled elsewhere", "version": 2}).status_code == 409
+    assert client.post(url, json={"reason": "", "version": 1}).status_code == 400
+    closed = client.post(url, json={"reason": "Budget withdrawn", "version": 1})
+    assert closed.status_code == 200
+    assert closed.json()["status"] == "withdrawn" and closed.json()["closed_reason"] == "Budget withdrawn"
+    assert client.post(url, json={"reason": "again", "version": 2}).status_code == 409
+
+
+def test_a_care_leavers_case_is_not_closed_through_the_generic_route(client):
+    created = client.post("/api/v1/care-leavers", json=factories.care_leaver()).json()
+    response = client.post(f"/api/v1/care-leavers/{created['id']}/close", json={"reason": "x" * 5, "version": 1})
+    assert response.status_code in {404, 405}
+
+
+def test_every_read_of_a_care_leaver_is_audited_without_the_data(client, session):
+    created = client.post("/api/v1/care-leavers", json=factories.care_leaver(first_name="Zebedee")).json()
+    client.get(f"/api/v1/care-leavers/{created['id']}")
+    client.get("/api/v1/care-leavers?limit=10")
+    rows = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(r.action, r.entity, r.entity_id) for r in rows] == [
+        ("create", "care_leaver", created["id"]), ("read", "care_leaver", created["id"]),
+        ("list", "care_leaver", created["id"])]
+    assert rows[1].route == f"GET /api/v1/care-leavers/{created['id']}"
+    assert not any("Zebedee" in str(r.model_dump()) for r in rows)
+
+
+def test_openapi_documents_the_api(client):
+    schema = client.get("/schema/openapi.json").json()
+    paths = schema["paths"]
+    for name in ("departments", "mentors", "opportunities", "care-leavers"):
+        assert {"get", "post"} <= set(paths[f"/api/v1/{name}"])
+        assert {"get", "patch"} <= set(paths[f"/api/v1/{name}/{{record_id}}"])
+    listed = {p["name"] for p in paths["/api/v1/care-leavers"]["get"]["parameters"]}
+    assert {"in_touch", "personal_adviser_id", "sort", "limit", "offset", "q"} <= listed
+
+
+def test_health_reports_the_database(client):
+    assert client.get("/health").json() == {"status": "ok", "database": "ok"}

@@ -1,0 +1,91 @@
+"""The service imports its own packages, and the `springboard` command works end to end."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+import api
+import fixtures
+import jobs
+import matching
+from api.cli import main
+from matching.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("package", [matching, api, jobs])
+def test_packages_are_ours_not_pypi_namesakes(package):
+    assert Path(package.__file__).resolve().is_relative_to(ROOT / "src")
+
+
+def test_fixtures_package_is_ours():
+    assert Path(fixtures.__file__).resolve().is_relative_to(ROOT / "fixtures")
+
+
+def test_distribution_is_private_and_pinned():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "Private :: Do Not Upload" in project["classifiers"]
+    assert not {"matching", "api"} & {d.split(">")[0].split("[")[0].strip() for d in project["dependencies"]}
+    pinned = (ROOT / "constraints.txt").read_text()
+    assert "\nlitestar==" in pinned and "\nmatching==" not in pinned and "\napi==" not in pinned
+
+
+def test_settings_default_to_sqlite_in_the_data_directory(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert Settings().db_url == f"sqlite:///{tmp_path / 'springboard.sqlite3'}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_db_upgrade_demo_and_serve_from_the_command_line(tmp_path):
+    env = os.environ | {"DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    command = [sys.executable, "-m", "api"]
+    upgraded = subprocess.run([*command, "db", "upgrade"], env=env, capture_output=True, text=True, check=True)
+    assert "up to date" in upgraded.stdout
+    demo = subprocess.run([*command, "demo"], env=env, capture_output=True, text=True, check=True)
+    assert "care leavers: 300" in demo.stdout
+    port = _free_port()
+    server = subprocess.Popen([*command, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert response.json() == {"status": "ok", "database": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/opportunities?limit=1").json()["total"] == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_health_is_503_when_the_database_is_unreachable(tmp_path):
+    from litestar.testing import TestClient
+
+    from api.app import create_app
+
+    settings = Settings(database_url="postgresql+psycopg://nobody:x@127.0.0.1:1/none", data_dir=tmp_path)
+    with TestClient(app=create_app(settings)) as client:
+        response = client.get("/health")
+    assert response.status_code == 503 and response.json()["database"] == "unreachable"
+
+
+def test_help_lists_the_subcommands():
+    output = CliRunner().invoke(main, ["--help"]).output
+    assert all(word in output for word in ("serve", "db", "demo", "import"))
