@@ -192,3 +192,15 @@ def test_openapi_documents_the_api(client):
 
 def test_health_reports_the_database(client):
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
+
+
+def test_concurrent_reads_of_care_leavers_are_all_served_and_audited(client, session):
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [client.post("/api/v1/care-leavers", json=factories.care_leaver()).json()["id"] for _ in range(3)]
+    urls = [f"/api/v1/care-leavers/{ids[n % 3]}" if n % 2 else "/api/v1/care-leavers" for n in range(40)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda url: client.get(url).status_code, urls))
+    assert statuses == [200] * 40
+    audited = session.exec(select(AuditEvent).where(AuditEvent.action != "create")).all()
+    assert len(audited) == 20 * 3 + 20  # each list shows all three; each read shows one

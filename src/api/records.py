@@ -6,9 +6,9 @@ from litestar import Request
 from litestar.params import QueryParameter
 from sqlmodel import Session
 
-from api.deps import actor_id, client_address
+from api.deps import SAFE_METHODS, actor_id, client_address
 from api.resources import resource_controller
-from matching import vocab
+from matching import db, vocab
 from matching.services import audit, records
 
 
@@ -45,8 +45,16 @@ def care_leaver_filters(personal_adviser_id: OptionalId = None,
 
 
 def audit_care_leaver_access(request: Request, session: Session, ids: list[int], *, action: str) -> None:
-    audit.record_access(session, actor_id=actor_id(request), action=action, entity="care_leaver", ids=ids,
-                        route=f"{request.method} {request.url.path}", client=client_address(request))
+    """A change is audited in its own transaction. A read is audited in a short writing unit of its own,
+    committed before the data is released: upgrading SQLite's read snapshot to a write would fail
+    under concurrent load (SQLITE_BUSY_SNAPSHOT), and a read whose audit row failed must not succeed."""
+    entry = {"actor_id": actor_id(request), "action": action, "entity": "care_leaver", "ids": ids,
+             "route": f"{request.method} {request.url.path}", "client": client_address(request)}
+    if request.method not in SAFE_METHODS:
+        audit.record_access(session, **entry)
+        return
+    with db.session_scope(db.writer(request.app.state.engine)) as audit_session:
+        audit.record_access(audit_session, **entry)
 
 
 controllers = [
