@@ -28,6 +28,7 @@ test: install
 # Benchmarks are run on demand, never in the suite; results go to bench/RESULTS.md by hand.
 bench: install
 	bash .ci/system-deps
+	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python -m bench.api_lists
 
 # Re-pin every dependency after changing pyproject.toml.

@@ -80,7 +80,8 @@ def engine(database_url: str) -> sa.Engine:
 
 @pytest.fixture
 def session(engine: sa.Engine) -> Iterator[Session]:
-    with db.session_scope(db.writer(engine)) as session:
+    """For a test's own reads and writes; not a writer scope, so the app under test can write too."""
+    with db.session_scope(engine) as session:
         yield session
 
 

@@ -5,7 +5,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
-from api.deps import provide_db
+from api.deps import UnitOfWork, provide_uow
 from api.errors import problem_details
 from api.health import health
 from api.records import controllers
@@ -19,11 +19,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     def remember_engine(app: Litestar) -> None:
         app.state.engine = engine
+        app.state.uow = UnitOfWork(engine)
         app.state.settings = settings
 
     return Litestar(
         route_handlers=[health, *controllers],
-        dependencies={"db": Provide(provide_db)},
+        dependencies={"uow": Provide(provide_uow, sync_to_thread=False)},
         plugins=[problem_details],
         on_startup=[remember_engine],
         openapi_config=OpenAPIConfig(title="Springboard", version="1", path="/schema",

@@ -25,8 +25,9 @@ def _url() -> str:
 def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    # No access log: its lines carry query strings (a search for a name is personal data in a log).
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+                proxy_headers=True, log_level="info", access_log=False)
 
 
 @main.group(name="db", help="The database schema.")

@@ -1,21 +1,35 @@
-"""Request-scoped dependencies: one database unit of work per request, and who is asking."""
+"""Request-scoped dependencies: units of work on the database, and who is asking.
 
-from collections.abc import Iterator
+Handlers open their unit of work themselves (`with uow.write() as session:`), so a transaction begins
+and ends in the handler's own thread. A generator dependency would commit in Litestar's cleanup, which
+runs on the same small thread pool as the handlers: when every thread waits for a lock whose holder's
+commit is queued behind them, the process deadlocks (found by bench/api_lists.py).
+"""
 
+from dataclasses import dataclass
+
+import sqlalchemy as sa
 from litestar import Request
 from litestar.datastructures import State
-from sqlmodel import Session
 
 from matching import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def provide_db(state: State, request: Request) -> Iterator[Session]:
-    """Commits when the handler succeeds (before the response is sent); rolls back on any error."""
-    engine = state.engine if request.method in SAFE_METHODS else db.writer(state.engine)
-    with db.session_scope(engine) as session:
-        yield session
+@dataclass(frozen=True)
+class UnitOfWork:
+    engine: sa.Engine
+
+    def read(self):
+        return db.session_scope(self.engine)
+
+    def write(self):
+        return db.session_scope(db.writer(self.engine))
+
+
+def provide_uow(state: State) -> UnitOfWork:
+    return state.uow
 
 
 def actor_id(request: Request) -> int | None:

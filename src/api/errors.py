@@ -3,7 +3,7 @@
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
 
-from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from matching.errors import Conflict, DatabaseBusy, InvalidInput, NotFound, StaleVersion
 
 
 def _problem(status: int, title: str, detail: str, errors: list[dict] | None = None) -> ProblemDetailsException:
@@ -31,6 +31,7 @@ MAP = {
     NotFoundException: lambda exc: _problem(404, "Not found", str(exc.detail)),
     StaleVersion: lambda exc: _problem(409, "Changed by someone else", str(exc)),
     Conflict: lambda exc: _problem(409, "Conflict", str(exc)),
+    DatabaseBusy: lambda exc: _problem(503, "Busy", str(exc)),
 }
 
 problem_details = ProblemDetailsPlugin(

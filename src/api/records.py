@@ -6,9 +6,9 @@ from litestar import Request
 from litestar.params import QueryParameter
 from sqlmodel import Session
 
-from api.deps import SAFE_METHODS, actor_id, client_address
+from api.deps import UnitOfWork, actor_id, client_address
 from api.resources import resource_controller
-from matching import db, vocab
+from matching import vocab
 from matching.services import audit, records
 
 
@@ -44,16 +44,16 @@ def care_leaver_filters(personal_adviser_id: OptionalId = None,
             "leaving_care_category": leaving_care_category, "former_uasc": former_uasc}
 
 
-def audit_care_leaver_access(request: Request, session: Session, ids: list[int], *, action: str) -> None:
-    """A change is audited in its own transaction. A read is audited in a short writing unit of its own,
-    committed before the data is released: upgrading SQLite's read snapshot to a write would fail
-    under concurrent load (SQLITE_BUSY_SNAPSHOT), and a read whose audit row failed must not succeed."""
+def audit_care_leaver_access(request: Request, uow: UnitOfWork, session: Session | None, ids: list[int],
+                             action: str) -> None:
+    """A change is audited inside its own transaction. A read is audited in a writing unit of its own,
+    committed before the data is sent: a read whose audit row cannot be written fails."""
     entry = {"actor_id": actor_id(request), "action": action, "entity": "care_leaver", "ids": ids,
              "route": f"{request.method} {request.url.path}", "client": client_address(request)}
-    if request.method not in SAFE_METHODS:
+    if session is not None:
         audit.record_access(session, **entry)
         return
-    with db.session_scope(db.writer(request.app.state.engine)) as audit_session:
+    with uow.write() as audit_session:
         audit.record_access(audit_session, **entry)
 
 
@@ -62,5 +62,5 @@ controllers = [
     resource_controller(records.MENTORS, "/api/v1/mentors", mentor_filters),
     resource_controller(records.OPPORTUNITIES, "/api/v1/opportunities", opportunity_filters),
     resource_controller(records.CARE_LEAVERS, "/api/v1/care-leavers", care_leaver_filters,
-                        on_read=audit_care_leaver_access),
+                        observe=audit_care_leaver_access),
 ]

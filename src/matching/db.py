@@ -1,7 +1,8 @@
 """Engines, sessions and migrations. SQLite by default; PostgreSQL through DATABASE_URL."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
+
+from matching.errors import DatabaseBusy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -54,10 +57,29 @@ def engine_for(url: str) -> sa.Engine:
     return make_engine(url)
 
 
+# SQLite has one writer at a time. Writers in this process queue for their database here, promptly,
+# instead of in SQLite's busy handler, which sleeps in steps of up to 100 ms (other processes still meet
+# the busy handler).
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+WRITE_WAIT_SECONDS = 30
+
+
+@contextmanager
+def _writer_turn(engine: sa.Engine) -> Iterator[None]:
+    lock = _SQLITE_WRITERS.setdefault(str(engine.url), threading.Lock())
+    if not lock.acquire(timeout=WRITE_WAIT_SECONDS):
+        raise DatabaseBusy(f"the database stayed busy for {WRITE_WAIT_SECONDS} s; try again")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @contextmanager
 def session_scope(engine: sa.Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back everything on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    sqlite_writer = engine.dialect.name == "sqlite" and engine.get_execution_options().get("writer")
+    with _writer_turn(engine) if sqlite_writer else nullcontext(), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -30,3 +30,7 @@ class InvalidInput(DomainError):
 
 class Conflict(DomainError):
     """The request clashes with the record's current state (e.g. closing something already closed)."""
+
+
+class DatabaseBusy(DomainError):
+    """The database could not take this write in time; nothing was written."""

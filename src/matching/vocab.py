@@ -70,6 +70,13 @@ ACCOMMODATION = {"0": "Not in touch and accommodation unknown, or died, or retur
     if not (letter in _ALWAYS_UNSUITABLE and digit == "1")
 }
 
+
+
+def accommodation_suitable(code: str | None) -> bool | None:
+    """A 903 ACCOM code carries suitability in its second character (1 suitable, 2 not); 0 is unknown."""
+    return None if code in {None, "0"} else code.endswith("1")
+
+
 # SSDA903 header SEX.
 SEX = {"1": "Male", "2": "Female"}
 

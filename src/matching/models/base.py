@@ -78,10 +78,29 @@ class Closable(SQLModel):
 
 
 class RecordPublic(SQLModel):
+    """The documented shape of a record in responses.
+
+    `of` builds that shape as a plain dict from a stored row. Rows were validated on the way in, and
+    re-validating them into models on every response (e-mail syntax above all) cost more than the query
+    itself; msgspec encodes the dicts directly (bench/RESULTS.md)."""
+
     id: int
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+    @classmethod
+    def of(cls, record: Any) -> dict[str, Any]:
+        return values_of(record, cls.model_fields)
+
+
+def values_of(record: Any, names: Any) -> dict[str, Any]:
+    """`names` of a Core row (fast, for pages) or of an ORM record (getattr loads anything expired)."""
+    if hasattr(record, "_asdict"):
+        values = record._asdict()
+        return {name: values.get(name) for name in names}
+    return {name: getattr(record, name, None) for name in names}
 
 
 class ClosablePublic(SQLModel):

@@ -1,8 +1,9 @@
 """Care leavers and mentors: the two sides of every mentoring match."""
 
 from datetime import date
+from typing import Any
 
-from pydantic import computed_field, model_validator
+from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
 from matching.models.base import (
@@ -15,7 +16,9 @@ from matching.models.base import (
     code_field,
     json_list,
     partial_model,
+    values_of,
 )
+from matching import vocab
 from matching.vocab import (
     Accommodation,
     Activity,
@@ -36,7 +39,7 @@ class CareLeaverBase(SQLModel):
     first_name: str = Field(min_length=1, max_length=80)
     preferred_name: str | None = Field(default=None, max_length=80)
     family_name: str | None = Field(default=None, max_length=80)
-    date_of_birth: date
+    date_of_birth: date = Field(index=True)
     sex: Sex | None = code_field(2, default=None, description="903 SEX code; fairness reporting only")
     ethnicity: Ethnicity | None = code_field(4, default=None, description="903 ETHNIC; fairness reporting only")
     disability: Disability = code_field(9, default="not_known", description="Fairness reporting only")
@@ -62,8 +65,8 @@ class CareLeaverBase(SQLModel):
     accommodation: Accommodation | None = code_field(2, default=None,
                                                     description="903 ACCOM: type letter + 1 suitable / 2 not")
     in_touch: InTouch = code_field(4, default="YES", description="903 IN_TOUCH")
-    last_contact_on: date | None = None
-    pathway_plan_reviewed_on: date | None = None
+    last_contact_on: date | None = Field(default=None, index=True)
+    pathway_plan_reviewed_on: date | None = Field(default=None, index=True)
 
     @model_validator(mode="after")
     def _status_codes_agree(self):
@@ -77,6 +80,10 @@ class CareLeaver(CareLeaverBase, Record, Closable, table=True):
     __tablename__ = "care_leavers"
     case_status: str = code_field(default="open", index=True)
 
+    @property
+    def accommodation_suitable(self) -> bool | None:
+        return vocab.accommodation_suitable(self.accommodation)
+
 
 class CareLeaverCreate(CareLeaverBase):
     pass
@@ -87,11 +94,13 @@ CareLeaverUpdate = partial_model(CareLeaverBase, "CareLeaverUpdate", exclude=fro
 
 class CareLeaverPublic(CareLeaverBase, RecordPublic, ClosablePublic):
     case_status: CaseStatus
+    accommodation_suitable: bool | None = Field(default=None, description="From the 903 ACCOM code")
 
-    @computed_field
-    @property
-    def accommodation_suitable(self) -> bool | None:
-        return None if self.accommodation in {None, "0"} else self.accommodation.endswith("1")
+    @classmethod
+    def of(cls, record: Any) -> dict[str, Any]:
+        data = values_of(record, cls.model_fields)
+        data["accommodation_suitable"] = vocab.accommodation_suitable(data["accommodation"])
+        return data
 
 
 class MentorBase(SQLModel):

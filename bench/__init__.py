@@ -1,0 +1,1 @@
+"""Benchmarks, run on demand (`make bench` or `python -m bench.NAME`); results in bench/RESULTS.md."""

@@ -1,0 +1,79 @@
+"""List endpoints at London scale under 20 concurrent clients on loopback: p50 and p95 per endpoint.
+
+    python -m bench.api_lists [--backends sqlite postgresql] [--clients 20] [--seconds 10]
+
+The load comes from wrk (Debian's package; a C client, so the measurement is not starved by a Python
+client sharing the two cores). Each endpoint gets `clients` connections for `seconds`, cycling through
+typical list queries: first page, filters, sorts, a deep page, text search. Goal (issue 3): p95 < 100 ms.
+The care-leaver list also writes one audit row per record shown, as in production.
+"""
+
+import argparse
+import json
+import shutil
+import subprocess
+import tempfile
+
+from bench.common import OUT, machine, seeded, served
+
+QUERIES = {
+    "departments": ["", "?status=active", "?sort=name"],
+    "mentors": ["", "?status=active&sort=-capacity", "?department_id=3", "?offset=1900", "?q=director"],
+    "opportunities": ["", "?status=open&kind=apprenticeship", "?sort=closes_on", "?ring_fenced=true&offset=400",
+                      "?q=parks"],
+    "care-leavers": ["", "?in_touch=YES&sort=-last_contact_on", "?personal_adviser_id=7",
+                     "?case_status=open&offset=9000", "?q=smith", "?former_uasc=true&sort=date_of_birth"],
+}
+WORKERS = {"sqlite": 1, "postgresql": 2}  # SQLite has one writer: one process avoids its busy-handler sleeps
+LUA = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout
+  io.write(string.format('{"requests": %%d, "p50_ms": %%.1f, "p95_ms": %%.1f, "max_ms": %%.1f, '
+    .. '"per_second": %%.0f, "errors": %%d}\\n', summary.requests, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency.max / 1000, summary.requests / (summary.duration / 1e6), errors))
+end
+"""
+
+
+def load(base: str, endpoint: str, clients: int, seconds: int) -> dict:
+    paths = ", ".join(f'"/api/v1/{endpoint}{q}"' for q in QUERIES[endpoint])
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(LUA % paths)
+        script.flush()
+        output = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s",
+                                 script.name, base], capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk (make bench installs it)")
+    results = {"machine": machine(), "clients": args.clients, "seconds": args.seconds, "runs": []}
+    print(results["machine"])
+    for backend in args.backends:
+        url = seeded(backend, "bench_api_lists", "london")
+        with served(url, WORKERS[backend]) as base:
+            for endpoint in QUERIES:
+                load(base, endpoint, args.clients, 2)  # warm up
+                row = {"backend": backend, "workers": WORKERS[backend], "endpoint": endpoint} | load(
+                    base, endpoint, args.clients, args.seconds)
+                results["runs"].append(row)
+                print(f"  {backend:<10} {endpoint:<14} p50 {row['p50_ms']:>6} ms  p95 {row['p95_ms']:>6} ms  "
+                      f"max {row['max_ms']:>6} ms  {row['per_second']:>5}/s  errors {row['errors']}", flush=True)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "api_lists.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""What every benchmark shares: the machine it ran on, fresh databases at a given scale, a served app."""
+
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from fixtures import demo
+from matching import db
+
+OUT = Path(__file__).parent / "out"
+PG_BASE = os.environ.get("BENCH_DATABASE_URL",
+                         "postgresql+psycopg://springboard:springboard-test@127.0.0.1:5432/springboard_test")
+
+
+def machine() -> str:
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def fresh_database(backend: str, name: str) -> str:
+    """An empty, migrated database for this benchmark."""
+    if backend == "sqlite":
+        OUT.mkdir(exist_ok=True)
+        path = OUT / f"{name}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        base = sa.make_url(PG_BASE)
+        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+    db.upgrade(url)
+    return url
+
+
+def seeded(backend: str, name: str, scale: str, *, history: bool = False, seed: int = 2026) -> str:
+    url = fresh_database(backend, name)
+    started = time.perf_counter()
+    demo.load(db.engine_for(url), seed=seed, scale=scale, history=history)
+    print(f"  seeded {scale} on {backend} in {time.perf_counter() - started:.1f} s", flush=True)
+    return url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(url: str, workers: int):
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": url}
+    OUT.mkdir(exist_ok=True)
+    log = (OUT / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", str(workers)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
