@@ -30,7 +30,7 @@ local paths = {%s}
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
+  return wrk.format("GET", paths[(i %% #paths) + 1], {["Authorization"] = "Bearer %s"})
 end
 done = function(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout
@@ -41,10 +41,10 @@ end
 """
 
 
-def load(base: str, endpoint: str, clients: int, seconds: int) -> dict:
+def load(base: str, token: str, endpoint: str, clients: int, seconds: int) -> dict:
     paths = ", ".join(f'"/api/v1/{endpoint}{q}"' for q in QUERIES[endpoint])
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(LUA % paths)
+        script.write(LUA % (paths, token))
         script.flush()
         output = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s",
                                  script.name, base], capture_output=True, text=True, check=True).stdout
@@ -62,12 +62,12 @@ def main() -> None:
     results = {"machine": machine(), "clients": args.clients, "seconds": args.seconds, "runs": []}
     print(results["machine"])
     for backend in args.backends:
-        url = seeded(backend, "bench_api_lists", "london")
+        url, token = seeded(backend, "bench_api_lists", "london")
         with served(url, WORKERS[backend]) as base:
             for endpoint in QUERIES:
-                load(base, endpoint, args.clients, 2)  # warm up
+                load(base, token, endpoint, args.clients, 2)  # warm up
                 row = {"backend": backend, "workers": WORKERS[backend], "endpoint": endpoint} | load(
-                    base, endpoint, args.clients, args.seconds)
+                    base, token, endpoint, args.clients, args.seconds)
                 results["runs"].append(row)
                 print(f"  {backend:<10} {endpoint:<14} p50 {row['p50_ms']:>6} ms  p95 {row['p95_ms']:>6} ms  "
                       f"max {row['max_ms']:>6} ms  {row['per_second']:>5}/s  errors {row['errors']}", flush=True)

@@ -14,6 +14,8 @@ import sqlalchemy as sa
 
 from fixtures import demo
 from matching import db
+from matching.models import ApiTokenCreate
+from matching.services import users
 
 OUT = Path(__file__).parent / "out"
 PG_BASE = os.environ.get("BENCH_DATABASE_URL",
@@ -46,12 +48,17 @@ def fresh_database(backend: str, name: str) -> str:
     return url
 
 
-def seeded(backend: str, name: str, scale: str, *, history: bool = False, seed: int = 2026) -> str:
+def seeded(backend: str, name: str, scale: str, *, history: bool = False, seed: int = 2026) -> tuple[str, str]:
+    """The database's URL, and a manager's API token for calling it."""
     url = fresh_database(backend, name)
     started = time.perf_counter()
-    demo.load(db.engine_for(url), seed=seed, scale=scale, history=history)
+    engine = db.engine_for(url)
+    demo.load(engine, seed=seed, scale=scale, history=history)
     print(f"  seeded {scale} on {backend} in {time.perf_counter() - started:.1f} s", flush=True)
-    return url
+    with db.session_scope(db.writer(engine)) as session:
+        manager = users.by_email(session, "manager@northbridge.example.gov.uk")
+        _, token = users.create_token(session, ApiTokenCreate(user_id=manager.id, name="benchmark"), created_by_id=None)
+    return url, token
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ in CI (CI=true) an unreachable server fails the run.
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from sqlmodel import Session, SQLModel
 
 from api.app import create_app
 from matching import db
+from matching.models import ApiTokenCreate, Department, UserCreate
+from matching.services.users import create_token, create_user
 from matching.settings import Settings
 
 PG_URL = os.environ.get(
@@ -90,7 +93,42 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, data_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32)
 
 
+@dataclass(frozen=True)
+class Person:
+    id: int
+    role: str
+    department_id: int | None
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+ROLES = ["admin", "manager", "adviser", "other_adviser", "mentor", "department", "other_department"]
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+def people(engine: sa.Engine) -> dict[str, Person]:
+    """One signed-in person per role, each with an API token; the 'other_' ones are for ownership tests."""
+    with db.session_scope(db.writer(engine)) as session:
+        parks, roads = Department(name="Parks", code="PARK"), Department(name="Roads", code="ROAD")
+        session.add_all([parks, roads])
+        session.flush()
+        found = {}
+        for name in ROLES:
+            role = name.removeprefix("other_")
+            department = roads if name == "other_department" else parks if role in {"mentor", "department"} else None
+            user = create_user(session, UserCreate(email=f"{name}@test.example.gov.uk", full_name=f"Test {name}",
+                                                   role=role, department_id=department.id if department else None))
+            _, token = create_token(session, ApiTokenCreate(user_id=user.id, name="tests"), created_by_id=None)
+            found[name] = Person(user.id, role, user.department_id, token)
+        return found
+
+
+@pytest.fixture
+def client(settings: Settings, people: dict[str, Person]) -> Iterator[TestClient]:
+    """The app, signed in as a manager unless a request says otherwise."""
     with TestClient(app=create_app(settings)) as client:
+        client.headers.update(people["manager"].headers)
         yield client

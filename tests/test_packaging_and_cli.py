@@ -58,6 +58,13 @@ def test_db_upgrade_demo_and_serve_from_the_command_line(tmp_path):
     assert "up to date" in upgraded.stdout
     demo = subprocess.run([*command, "demo"], env=env, capture_output=True, text=True, check=True)
     assert "care leavers: 300" in demo.stdout
+    created = subprocess.run([*command, "users", "create", "--role", "manager", "--name", "Hana Head",
+                              "--password-stdin", "head@example.gov.uk"], input="a long enough password\n",
+                             env=env, capture_output=True, text=True, check=True)
+    assert "Created manager head@example.gov.uk" in created.stdout
+    issued = subprocess.run([*command, "tokens", "create", "--name", "test", "head@example.gov.uk"], env=env,
+                            capture_output=True, text=True, check=True)
+    token = issued.stdout.strip().splitlines()[-1]
     port = _free_port()
     server = subprocess.Popen([*command, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
@@ -69,7 +76,9 @@ def test_db_upgrade_demo_and_serve_from_the_command_line(tmp_path):
             except httpx.TransportError:
                 time.sleep(0.1)
         assert response.json() == {"status": "ok", "database": "ok"}
-        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/opportunities?limit=1").json()["total"] == 200
+        url = f"http://127.0.0.1:{port}/api/v1/opportunities?limit=1"
+        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, headers={"Authorization": f"Bearer {token}"}).json()["total"] == 200
     finally:
         server.terminate()
         server.wait(timeout=10)

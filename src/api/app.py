@@ -1,16 +1,25 @@
 """The Litestar application, assembled in one place."""
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 
+from api.access import require_access
+from api.auth import bearer_auth
 from api.deps import UnitOfWork, provide_uow
 from api.errors import problem_details
 from api.health import health
+from api.people import AccountsController, MeController
 from api.records import controllers
+from api.security import security_headers
 from matching import db
 from matching.settings import Settings, get_settings
+
+
+def api_v1() -> Router:
+    """Every JSON route: signed in with a bearer token, and allowed by its policy (api/access.py)."""
+    return Router(path="/api/v1", route_handlers=[*controllers, AccountsController, MeController], middleware=[bearer_auth], guards=[require_access])
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -23,9 +32,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.settings = settings
 
     return Litestar(
-        route_handlers=[health, *controllers],
+        route_handlers=[health, api_v1()],
         dependencies={"uow": Provide(provide_uow, sync_to_thread=False)},
         plugins=[problem_details],
+        before_send=[security_headers],
         on_startup=[remember_engine],
         openapi_config=OpenAPIConfig(title="Springboard", version="1", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),

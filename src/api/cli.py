@@ -3,9 +3,14 @@
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
+from sqlmodel import select
 
-from matching import db
+from matching import db, vocab
+from matching.errors import DomainError, InvalidInput
 from matching.imports import KINDS, ImportFailed, import_file
+from matching.models import ApiTokenCreate, Department, UserCreate
+from matching.services import users as users_service
 from matching.settings import get_settings
 
 
@@ -71,3 +76,71 @@ def import_(kind: str, path: Path) -> None:
         raise click.ClickException(f"{len(failure.errors)} problem(s) found; nothing was imported.") from None
     click.echo(f"{path.name} ({report.layout} layout): {report.rows} rows; {report.created} created, "
                f"{report.updated} updated, {report.unchanged} unchanged.")
+
+
+@main.group(help="People who sign in.")
+def users() -> None:
+    pass
+
+
+@users.command(name="create", help="Create a user; the password is asked for (or read from standard input).")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(list(vocab.ROLES)))
+@click.option("--name", "full_name", help="Full name (default: from the e-mail address)")
+@click.option("--department", "department_code", help="Department code, for department and mentor users")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
+def create_user_command(email: str, role: str, full_name: str | None, department_code: str | None,
+                        password_stdin: bool) -> None:
+    password = (click.get_text_stream("stdin").readline().rstrip("\n") if password_stdin
+                else click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    with db.session_scope(db.writer(db.engine_for(_url()))) as session:
+        department_id = None
+        if department_code:
+            department = session.exec(select(Department).where(Department.code == department_code.upper())).first()
+            if department is None:
+                raise click.BadParameter(f"no department has the code {department_code}", param_hint="--department")
+            department_id = department.id
+        name = full_name or email.split("@")[0].replace(".", " ").title()
+        try:
+            user = users_service.create_user(session, UserCreate(email=email, full_name=name, role=role,
+                                                                  department_id=department_id, password=password))
+        except (ValidationError, InvalidInput) as error:
+            raise click.ClickException(_reason(error)) from None
+        click.echo(f"Created {role} {user.email} (id {user.id}).")
+
+
+@main.group(help="Bearer tokens for systems that call the JSON API.")
+def tokens() -> None:
+    pass
+
+
+@tokens.command(name="create", help="Create a token for the user with EMAIL; it is shown once.")
+@click.argument("email")
+@click.option("--name", required=True, help="What will use it, e.g. 'case system export'")
+def create_token_command(email: str, name: str) -> None:
+    with db.session_scope(db.writer(db.engine_for(_url()))) as session:
+        user = users_service.by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no user has the e-mail {email}")
+        record, token = users_service.create_token(session, ApiTokenCreate(user_id=user.id, name=name),
+                                                   created_by_id=None)
+    click.echo(f"Token {record.id} for {email} (keep it secret; it is not shown again):")
+    click.echo(token)
+
+
+@tokens.command(name="revoke", help="Revoke the token with this id.")
+@click.argument("token_id", type=int)
+def revoke_token_command(token_id: int) -> None:
+    with db.session_scope(db.writer(db.engine_for(_url()))) as session:
+        try:
+            users_service.revoke_token(session, token_id, revoked_by_id=None)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"Token {token_id} revoked.")
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+    return str(error)

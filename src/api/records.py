@@ -58,9 +58,9 @@ def audit_care_leaver_access(request: Request, uow: UnitOfWork, session: Session
 
 
 controllers = [
-    resource_controller(records.DEPARTMENTS, "/api/v1/departments", department_filters),
-    resource_controller(records.MENTORS, "/api/v1/mentors", mentor_filters),
-    resource_controller(records.OPPORTUNITIES, "/api/v1/opportunities", opportunity_filters),
-    resource_controller(records.CARE_LEAVERS, "/api/v1/care-leavers", care_leaver_filters,
+    resource_controller(records.DEPARTMENTS, "/departments", department_filters),
+    resource_controller(records.MENTORS, "/mentors", mentor_filters),
+    resource_controller(records.OPPORTUNITIES, "/opportunities", opportunity_filters),
+    resource_controller(records.CARE_LEAVERS, "/care-leavers", care_leaver_filters,
                         observe=audit_care_leaver_access),
 ]

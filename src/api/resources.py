@@ -9,6 +9,7 @@ from litestar.pagination import OffsetPagination
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel import Session
 
+from api.access import POLICIES, ensure_in_scope, ensure_values_in_scope, scope_of
 from api.deps import UnitOfWork, actor_id
 from matching.models import CloseRequest
 from matching.services import records
@@ -32,40 +33,54 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
     resource's own filters (so they appear in OpenAPI). `observe` sees a change inside its transaction
     and a read after its transaction, before the response is sent."""
     Create, Update, Public = resource.create, resource.update, resource.public  # noqa: N806
+    policy = POLICIES[resource.name]
+
+    def rule(action: str) -> dict[str, Any]:
+        return {"policy": policy, "action": action}
+
+    def scoped_get(request: Request, session: Session, record_id: int) -> Any:
+        record = records.get(session, resource, record_id)
+        ensure_in_scope(record, scope_of(request, policy), resource.title, record_id)
+        return record
 
     class ResourceController(Controller):
         tags = [resource.title.capitalize() + "s"]
 
-        @post("/", sync_to_thread=True, summary=f"Create a {resource.title}")
+        @post("/", sync_to_thread=True, summary=f"Create a {resource.title}", opt=rule("create"))
         def create(self, request: Request, uow: NamedDependency[UnitOfWork], data: JSONBody[Create]) -> Public:
+            scope = scope_of(request, policy)
+            values = data.model_dump() | {k: v for k, v in scope.items() if getattr(data, k, None) is None}
+            ensure_values_in_scope(values, scope)
             with uow.write() as session:
-                record = records.create(session, resource, data)
+                record = records.create(session, resource, Create.model_validate(values))
                 observe(request, uow, session, [record.id], "create")
                 return Public.of(record)
 
-        @get("/{record_id:int}", sync_to_thread=True, summary=f"Read a {resource.title}")
+        @get("/{record_id:int}", sync_to_thread=True, summary=f"Read a {resource.title}", opt=rule("read"))
         def read(self, request: Request, uow: NamedDependency[UnitOfWork], record_id: FromPath[int]) -> Public:
             with uow.read() as session:
-                found = Public.of(records.get(session, resource, record_id))
+                found = Public.of(scoped_get(request, session, record_id))
             observe(request, uow, None, [record_id], "read")
             return found
 
-        @patch("/{record_id:int}", sync_to_thread=True, summary=f"Update a {resource.title}")
+        @patch("/{record_id:int}", sync_to_thread=True, summary=f"Update a {resource.title}", opt=rule("update"))
         def update(self, request: Request, uow: NamedDependency[UnitOfWork], record_id: FromPath[int],
                    data: JSONBody[Update]) -> Public:
+            ensure_values_in_scope(data.model_dump(exclude_unset=True), scope_of(request, policy))
             with uow.write() as session:
+                scoped_get(request, session, record_id)
                 record = records.update(session, resource, record_id, data)
                 observe(request, uow, session, [record_id], "update")
                 return Public.of(record)
 
         @get("/", sync_to_thread=True, dependencies={"filters": Provide(filters, sync_to_thread=False)},
-             summary=f"List {resource.title}s")
+             summary=f"List {resource.title}s", opt=rule("list"))
         def list_records(self, request: Request, uow: NamedDependency[UnitOfWork],
                          filters: NamedDependency[dict[str, Any]], q: Text = None, sort: Sort = "id",
                          limit: Limit = 20, offset: Offset = 0) -> OffsetPagination[Public]:
             with uow.read() as session:
-                page = records.list_records(session, resource, filters=filters, q=q, sort=sort, limit=limit,
-                                            offset=offset)
+                page = records.list_records(session, resource, filters=filters | scope_of(request, policy), q=q,
+                                            sort=sort, limit=limit, offset=offset)
                 items = [Public.of(row) for row in page.items]
             observe(request, uow, None, [item["id"] for item in items], "list")
             # Items are dicts in the documented Public shape (see RecordPublic.of).
@@ -74,10 +89,11 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
 
     if resource.closed_status is not None:
         @post("/{record_id:int}/close", sync_to_thread=True, status_code=200,
-              summary=f"Close a {resource.title} (nothing is deleted)")
+              summary=f"Close a {resource.title} (nothing is deleted)", opt=rule("close"))
         def close(self, request: Request, uow: NamedDependency[UnitOfWork], record_id: FromPath[int],
                   data: JSONBody[CloseRequest]) -> Public:
             with uow.write() as session:
+                scoped_get(request, session, record_id)
                 record = records.close(session, resource, record_id, version=data.version, reason=data.reason,
                                        actor_id=actor_id(request))
                 return Public.of(record)

@@ -1,7 +1,7 @@
 """Every table, imported once so SQLModel.metadata (and Alembic) sees them all."""
 
 from matching.models.base import CloseRequest
-from matching.models.matches import AuditEvent, Contact, Match, MatchEvent, Outcome
+from matching.models.matches import AuditEvent, AuditEventPublic, Contact, Match, MatchEvent, Outcome
 from matching.models.opportunities import (
     Opportunity,
     OpportunityCreate,
@@ -9,6 +9,9 @@ from matching.models.opportunities import (
     OpportunityUpdate,
 )
 from matching.models.organisation import (
+    ApiToken,
+    ApiTokenCreate,
+    ApiTokenPublic,
     Department,
     DepartmentCreate,
     DepartmentPublic,
@@ -29,7 +32,7 @@ from matching.models.people import (
 )
 
 __all__ = [
-    "AuditEvent", "CareLeaver", "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest",
+    "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver", "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest",
     "Contact", "Department", "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match",
     "MatchEvent", "Mentor", "MentorCreate", "MentorPublic", "MentorUpdate", "Opportunity",
     "OpportunityCreate", "OpportunityPublic", "OpportunityUpdate", "Outcome", "User", "UserCreate",

@@ -22,6 +22,8 @@ class Match(Record, table=True):
     reasons: list[str] = json_list()
     model_version: str = Field(default="", max_length=40)
     run_id: int | None = Field(default=None, index=True)
+    contact_arrangements: str = Field(default="", max_length=500,
+                                      description="How a mentor and mentee agreed to keep in touch")
     __table_args__ = (
         sa.CheckConstraint("(mentor_id IS NULL) <> (opportunity_id IS NULL)", name="match_has_one_side"),
     )
@@ -62,6 +64,17 @@ class Contact(SQLModel, table=True):
     by_id: int | None = Field(default=None, foreign_key="users.id")
     note: str = Field(default="", max_length=4000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEventPublic(SQLModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    action: str
+    entity: str
+    entity_id: int | None
+    route: str
+    client: str
 
 
 class AuditEvent(SQLModel, table=True):

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from pydantic import EmailStr, field_validator
 from sqlmodel import Field, SQLModel
 
-from matching.coltypes import UTCDateTime
+from matching.coltypes import UTCDateTime, utcnow
 from matching.models.base import Closable, ClosablePublic, Record, RecordPublic, code_field, partial_model
 from matching.vocab import RecordStatus, Role
 
@@ -74,3 +74,30 @@ class UserPublic(UserBase, RecordPublic):
     active: bool
 
 
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for a system. Only a hash is stored; the token is shown once, when created."""
+
+    __tablename__ = "api_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=120, description="What uses it, e.g. 'case system nightly export'")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class ApiTokenCreate(SQLModel):
+    user_id: int
+    name: str = Field(min_length=3, max_length=120)
+
+
+class ApiTokenPublic(SQLModel):
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None = None

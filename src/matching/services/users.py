@@ -1,10 +1,16 @@
 """People who sign in: creation with an argon2 password hash, and lookup."""
 
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
 from argon2 import PasswordHasher
+from argon2.exceptions import VerifyMismatchError
 from sqlmodel import Session, select
 
-from matching.errors import InvalidInput
-from matching.models import Department, User, UserCreate
+from matching.coltypes import utcnow
+from matching.errors import Conflict, InvalidInput, NotFound
+from matching.models import ApiToken, ApiTokenCreate, Department, User, UserCreate  # noqa: F401 (re-exported)
 
 hasher = PasswordHasher()
 
@@ -26,3 +32,66 @@ def create_user(session: Session, data: UserCreate) -> User:
 
 def by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
+TOKEN_PREFIX = "sb_"
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+def _digest(token: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough (unlike passwords, which get argon2).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, data: ApiTokenCreate, *, created_by_id: int | None) -> tuple[ApiToken, str]:
+    """The token itself is returned once and never stored."""
+    data = ApiTokenCreate.model_validate(data)
+    user = session.get(User, data.user_id)
+    if user is None or not user.active:
+        raise InvalidInput("user_id", f"no active user with id {data.user_id}")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(user_id=user.id, name=data.name, token_hash=_digest(token), created_by_id=created_by_id)
+    session.add(record)
+    session.flush()
+    return record, token
+
+
+def revoke_token(session: Session, token_id: int, *, revoked_by_id: int | None) -> ApiToken:
+    record = session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound("API token", token_id)
+    if record.revoked_at is not None:
+        raise Conflict(f"API token {token_id} is already revoked")
+    record.revoked_at, record.revoked_by_id = utcnow(), revoked_by_id
+    session.flush()
+    return record
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    found = session.exec(select(ApiToken).where(ApiToken.token_hash == _digest(token),
+                                                ApiToken.revoked_at.is_(None))).first()
+    user = session.get(User, found.user_id) if found else None
+    return user if user and user.active else None
+
+
+def authenticate(session: Session, email: str, password: str, *, now: datetime | None = None) -> User | None:
+    """A person signing in. Repeated failures lock the account for a while; the reason is never told."""
+    now = now or utcnow()
+    user = by_email(session, email)
+    if user is None or not user.active or not user.password_hash:
+        hasher.hash(password)  # the same work either way, so timing does not reveal who has an account
+        return None
+    if user.locked_until and user.locked_until > now:
+        return None
+    try:
+        hasher.verify(user.password_hash, password)
+    except VerifyMismatchError:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        return None
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    return user

@@ -1,0 +1,118 @@
+"""Accounts, tokens, the audit trail, and the narrow views mentors and departments have of young people."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.pagination import OffsetPagination
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from sqlmodel import select
+
+from api.access import Access
+from api.deps import UnitOfWork, actor_id
+from api.records import audit_care_leaver_access
+from api.resources import Limit, Offset
+from matching.models import (
+    ApiToken,
+    ApiTokenCreate,
+    ApiTokenPublic,
+    AuditEvent,
+    AuditEventPublic,
+    User,
+    UserCreate,
+    UserPublic,
+)
+from matching.services import users, views
+
+ADMIN = {"admin": Access(frozenset({"list", "create", "update"}))}
+MANAGER = {"manager": Access(frozenset({"list"}))}
+ANYONE = {role: Access(frozenset({"read"})) for role in ("admin", "manager", "adviser", "mentor", "department")}
+
+
+def rule(policy: dict[str, Access], action: str) -> dict[str, Any]:
+    return {"policy": policy, "action": action}
+
+
+class AccountsController(Controller):
+    path = "/"
+    tags = ["Accounts"]
+
+    @get("/users", sync_to_thread=True, opt=rule(ADMIN, "list"), summary="List users")
+    def list_users(self, uow: NamedDependency[UnitOfWork], limit: Limit = 20,
+                   offset: Offset = 0) -> OffsetPagination[UserPublic]:
+        with uow.read() as session:
+            total = session.exec(select(sa.func.count()).select_from(User)).one()
+            rows = session.exec(select(User).order_by(User.id).limit(limit).offset(offset)).all()
+            return OffsetPagination[UserPublic](items=[UserPublic.model_validate(u) for u in rows], limit=limit,
+                                                offset=offset, total=total)
+
+    @post("/users", sync_to_thread=True, opt=rule(ADMIN, "create"), summary="Create a user")
+    def create_user(self, uow: NamedDependency[UnitOfWork], data: JSONBody[UserCreate]) -> UserPublic:
+        with uow.write() as session:
+            return UserPublic.model_validate(users.create_user(session, data))
+
+    @get("/tokens", sync_to_thread=True, opt=rule(ADMIN, "list"), summary="List API tokens (never the token)")
+    def list_tokens(self, uow: NamedDependency[UnitOfWork]) -> list[ApiTokenPublic]:
+        with uow.read() as session:
+            return [ApiTokenPublic.model_validate(t) for t in session.exec(select(ApiToken).order_by(ApiToken.id))]
+
+    @post("/tokens", sync_to_thread=True, opt=rule(ADMIN, "create"), summary="Create an API token (shown once)")
+    def create_token(self, request: Request, uow: NamedDependency[UnitOfWork],
+                     data: JSONBody[ApiTokenCreate]) -> dict[str, Any]:
+        with uow.write() as session:
+            record, token = users.create_token(session, data, created_by_id=actor_id(request))
+            return ApiTokenPublic.model_validate(record).model_dump() | {"token": token}
+
+    @post("/tokens/{token_id:int}/revoke", sync_to_thread=True, status_code=200, opt=rule(ADMIN, "update"),
+          summary="Revoke an API token")
+    def revoke_token(self, request: Request, uow: NamedDependency[UnitOfWork],
+                     token_id: FromPath[int]) -> ApiTokenPublic:
+        with uow.write() as session:
+            return ApiTokenPublic.model_validate(users.revoke_token(session, token_id, revoked_by_id=actor_id(request)))
+
+    @get("/audit-events", sync_to_thread=True, opt=rule(MANAGER, "list"),
+         summary="Who read or changed which care leaver's record (identifiers only)")
+    def audit_events(self, uow: NamedDependency[UnitOfWork],
+                     actor_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+                     entity_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+                     action: Annotated[str | None, QueryParameter(max_length=12)] = None,
+                     since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None,
+                     limit: Limit = 20, offset: Offset = 0) -> OffsetPagination[AuditEventPublic]:
+        conditions = [column == value for column, value in ((AuditEvent.actor_id, actor_id),
+                      (AuditEvent.entity_id, entity_id), (AuditEvent.action, action)) if value is not None]
+        conditions += [AuditEvent.at >= since] if since else []
+        conditions += [AuditEvent.at < until] if until else []
+        with uow.read() as session:
+            total = session.exec(select(sa.func.count()).select_from(AuditEvent).where(*conditions)).one()
+            rows = session.exec(select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
+                                .limit(limit).offset(offset)).all()
+            return OffsetPagination[AuditEventPublic](items=[AuditEventPublic.model_validate(r) for r in rows],
+                                                      limit=limit, offset=offset, total=total)
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["Me"]
+
+    @get("/", sync_to_thread=True, opt=rule(ANYONE, "read"), summary="Who I am signed in as")
+    def me(self, request: Request, uow: NamedDependency[UnitOfWork]) -> UserPublic:
+        with uow.read() as session:
+            return UserPublic.model_validate(session.get(User, request.user.id))
+
+    @get("/mentees", sync_to_thread=True, opt=rule({"mentor": Access(frozenset({"list"}))}, "list"),
+         summary="My mentees: first name, interests, goals and our contact arrangements")
+    def mentees(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict[str, Any]]:
+        with uow.read() as session:
+            found = views.mentees(session, request.user.id)
+        audit_care_leaver_access(request, uow, None, [m["care_leaver_id"] for m in found], "list")
+        return found
+
+    @get("/referrals", sync_to_thread=True, opt=rule({"department": Access(frozenset({"list"}))}, "list"),
+         summary="Young people referred to my department's opportunities (what an employer needs)")
+    def referrals(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict[str, Any]]:
+        with uow.read() as session:
+            found = views.referrals(session, request.user.department_id)
+        audit_care_leaver_access(request, uow, None, [r["care_leaver_id"] for r in found], "list")
+        return found
