@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
-
 from fixtures import demo
+
 from matching import db
 from matching.models import ApiTokenCreate
 from matching.services import users

@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
-
 from fixtures import demo
 from fixtures.synthetic import SCALES, Scale, generate
+from sqlmodel import Session, func, select
+
 from matching.models import CareLeaver, CareLeaverCreate, MentorCreate, OpportunityCreate, User
 from matching.services.users import hasher
 
@@ -54,8 +54,9 @@ def test_live_matches_never_exceed_capacity_or_places(borough):
     live = Counter((m["kind"], m["mentor_id"] or m["opportunity_id"]) for m in borough.tables["matches"]
                    if m["state"] in {"active", "started"})
     for (kind, target), n in live.items():
-        limit = mentors[target]["capacity"] if kind == "mentoring" else opportunities[target]["places"]
-        assert n <= limit
+        row = mentors[target] if kind == "mentoring" else opportunities[target]
+        limit, taken = (row["capacity"], row["slots_taken"]) if kind == "mentoring" else (row["places"], row["places_taken"])
+        assert n == taken <= limit
 
 
 def test_history_events_chain_states(borough):

@@ -5,11 +5,11 @@ import re
 from datetime import date
 
 import pytest
+from fixtures import demo
 from litestar.testing import TestClient
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from api.app import create_app
-from fixtures import demo
 from matching import db
 from matching.models import ApiTokenCreate, CareLeaver
 from matching.services import users

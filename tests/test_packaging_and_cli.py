@@ -8,12 +8,12 @@ import time
 import tomllib
 from pathlib import Path
 
+import fixtures
 import httpx
 import pytest
 from click.testing import CliRunner
 
 import api
-import fixtures
 import jobs
 import matching
 from api.cli import main

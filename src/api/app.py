@@ -10,6 +10,7 @@ from api.auth import bearer_auth
 from api.deps import UnitOfWork, provide_uow
 from api.errors import problem_details
 from api.health import health
+from api.matches import MatchController
 from api.people import AccountsController, MeController
 from api.records import controllers
 from api.security import security_headers
@@ -19,7 +20,8 @@ from matching.settings import Settings, get_settings
 
 def api_v1() -> Router:
     """Every JSON route: signed in with a bearer token, and allowed by its policy (api/access.py)."""
-    return Router(path="/api/v1", route_handlers=[*controllers, AccountsController, MeController], middleware=[bearer_auth], guards=[require_access])
+    return Router(path="/api/v1", route_handlers=[*controllers, AccountsController, MeController, MatchController],
+                  middleware=[bearer_auth], guards=[require_access])
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

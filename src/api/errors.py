@@ -30,7 +30,9 @@ MAP = {
     NotFound: lambda exc: _problem(404, "Not found", str(exc)),
     NotFoundException: lambda exc: _problem(404, "Not found", str(exc.detail)),
     StaleVersion: lambda exc: _problem(409, "Changed by someone else", str(exc)),
-    Conflict: lambda exc: _problem(409, "Conflict", str(exc)),
+    Conflict: lambda exc: _problem(409, "Conflict", str(exc)) if not hasattr(exc, "allowed") else
+    ProblemDetailsException(status_code=409, title="Not allowed from this state", detail=str(exc),
+                            extra={"allowed_next": exc.allowed}),
     DatabaseBusy: lambda exc: _problem(503, "Busy", str(exc)),
 }
 

@@ -1,5 +1,6 @@
 """Accounts, tokens, the audit trail, and the narrow views mentors and departments have of young people."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -8,7 +9,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.pagination import OffsetPagination
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from api.access import Access
 from api.deps import UnitOfWork, actor_id
@@ -104,15 +105,20 @@ class MeController(Controller):
     @get("/mentees", sync_to_thread=True, opt=rule({"mentor": Access(frozenset({"list"}))}, "list"),
          summary="My mentees: first name, interests, goals and our contact arrangements")
     def mentees(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict[str, Any]]:
-        with uow.read() as session:
-            found = views.mentees(session, request.user.id)
-        audit_care_leaver_access(request, uow, None, [m["care_leaver_id"] for m in found], "list")
-        return found
+        return _audited_view(request, uow, lambda session: views.mentees(session, request.user.id))
 
     @get("/referrals", sync_to_thread=True, opt=rule({"department": Access(frozenset({"list"}))}, "list"),
          summary="Young people referred to my department's opportunities (what an employer needs)")
     def referrals(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict[str, Any]]:
-        with uow.read() as session:
-            found = views.referrals(session, request.user.department_id)
-        audit_care_leaver_access(request, uow, None, [r["care_leaver_id"] for r in found], "list")
-        return found
+        return _audited_view(request, uow, lambda session: views.referrals(session, request.user.department_id))
+
+
+View = Callable[[Session], list[dict[str, Any]]]
+
+
+def _audited_view(request: Request, uow: UnitOfWork, view: View) -> list[dict[str, Any]]:
+    """A narrow view of young people, each of whom is audited as read by the caller."""
+    with uow.read() as session:
+        found = view(session)
+    audit_care_leaver_access(request, uow, None, [item["care_leaver_id"] for item in found], "list")
+    return found

@@ -1,7 +1,7 @@
 """Engines, sessions and migrations. SQLite by default; PostgreSQL through DATABASE_URL."""
 
-from collections.abc import Iterator
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path

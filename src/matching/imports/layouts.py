@@ -1,7 +1,7 @@
 """The column layouts Springboard accepts, per kind of record (documented in docs/imports.md)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from matching.imports import convert
 
@@ -80,8 +80,9 @@ SSD_CARE_LEAVERS = Layout(
                                         else text[:-3] if len(text) > 4 else text),
     },
     required=frozenset({"clea_person_id"}),
-    ignored=frozenset({"clea_table_id", "clea_care_leaver_allocated_team", "clea_care_leaver_allocated_team_name",
-                       "clea_care_leaver_worker_id", "clea_care_leaver_worker_name", "pers_person_id"}),
+    ignored=frozenset({"clea_table_id", "clea_care_leaver_allocated_team",
+                       "clea_care_leaver_allocated_team_name", "clea_care_leaver_worker_id",
+                       "clea_care_leaver_worker_name", "pers_person_id"}),
     key_column="clea_person_id",
 )
 
@@ -98,7 +99,8 @@ OPPORTUNITIES = Layout(
     "springboard",
     _cols(reference=str, department_code="department_code", kind=convert.opportunity_kind, title=str,
           description=str, skills=convert.tags, sector=str, area=str, hours_per_week=convert.number,
-          pay_per_hour=("pay_pence_per_hour", convert.pence), places=convert.integer, min_age=convert.integer, max_age=convert.integer,
+          pay_per_hour=("pay_pence_per_hour", convert.pence), places=convert.integer,
+          min_age=convert.integer, max_age=convert.integer,
           qualification_required=convert.integer, starts_on=convert.day, closes_on=convert.day,
           ring_fenced=convert.boolean, guaranteed_interview=convert.boolean, status=str),
     required=frozenset({"reference", "department_code", "kind", "title"}),

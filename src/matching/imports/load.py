@@ -205,22 +205,23 @@ def _department_id(ctx: _Context, row: Row, values: dict[str, Any]) -> None:
     values["department_id"] = ctx.departments.get(code)
 
 
+def _plan_keyed(ctx: _Context, row: Row, values: dict[str, Any], *, table: type[SQLModel],
+                schema: type[SQLModel], key: str, resolve: Callable[[_Context, Row, dict[str, Any]], None]):
+    """Upsert one record on its natural key, after turning looked-up columns into ids."""
+    existing = ctx.session.exec(select(table).where(getattr(table, key) == values.get(key, ""))).first()
+    resolve(ctx, row, values)
+    validated = _validated(ctx, row, schema, _current(existing, schema) | values)
+    return validated and _upsert(ctx, table, existing, validated)
+
+
 def _plan_care_leaver(ctx: _Context, row: Row, values: dict[str, Any]):
-    existing = ctx.session.exec(
-        select(CareLeaver).where(CareLeaver.case_reference == values.get("case_reference", ""))
-    ).first()
-    _adviser_id(ctx, row, values)
-    validated = _validated(ctx, row, CareLeaverCreate, _current(existing, CareLeaverCreate) | values)
-    return validated and _upsert(ctx, CareLeaver, existing, validated)
+    return _plan_keyed(ctx, row, values, table=CareLeaver, schema=CareLeaverCreate, key="case_reference",
+                       resolve=_adviser_id)
 
 
 def _plan_opportunity(ctx: _Context, row: Row, values: dict[str, Any]):
-    existing = ctx.session.exec(
-        select(Opportunity).where(Opportunity.reference == values.get("reference", ""))
-    ).first()
-    _department_id(ctx, row, values)
-    validated = _validated(ctx, row, OpportunityCreate, _current(existing, OpportunityCreate) | values)
-    return validated and _upsert(ctx, Opportunity, existing, validated)
+    return _plan_keyed(ctx, row, values, table=Opportunity, schema=OpportunityCreate, key="reference",
+                       resolve=_department_id)
 
 
 def _plan_mentor(ctx: _Context, row: Row, values: dict[str, Any]):

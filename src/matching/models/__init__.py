@@ -32,9 +32,9 @@ from matching.models.people import (
 )
 
 __all__ = [
-    "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver", "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest",
-    "Contact", "Department", "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match",
-    "MatchEvent", "Mentor", "MentorCreate", "MentorPublic", "MentorUpdate", "Opportunity",
-    "OpportunityCreate", "OpportunityPublic", "OpportunityUpdate", "Outcome", "User", "UserCreate",
-    "UserPublic",
+    "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver",
+    "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest", "Contact", "Department",
+    "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match", "MatchEvent", "Mentor",
+    "MentorCreate", "MentorPublic", "MentorUpdate", "Opportunity", "OpportunityCreate", "OpportunityPublic",
+    "OpportunityUpdate", "Outcome", "User", "UserCreate", "UserPublic",
 ]

@@ -57,6 +57,8 @@ class OpportunityBase(SQLModel):
 
 class Opportunity(OpportunityBase, Record, Closable, table=True):
     __tablename__ = "opportunities"
+    # Changed only by the match lifecycle, with a conditional UPDATE, so it never exceeds places.
+    places_taken: int = Field(default=0, ge=0)
 
 
 class OpportunityCreate(OpportunityBase):
@@ -67,4 +69,4 @@ OpportunityUpdate = partial_model(OpportunityBase, "OpportunityUpdate", exclude=
 
 
 class OpportunityPublic(OpportunityBase, RecordPublic, ClosablePublic):
-    pass
+    places_taken: int = 0

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
+from matching import vocab
 from matching.models.base import (
     Closable,
     ClosablePublic,
@@ -18,7 +19,6 @@ from matching.models.base import (
     partial_model,
     values_of,
 )
-from matching import vocab
 from matching.vocab import (
     Accommodation,
     Activity,
@@ -120,6 +120,8 @@ class MentorBase(SQLModel):
 
 class Mentor(MentorBase, Record, Closable, table=True):
     __tablename__ = "mentors"
+    # Changed only by the match lifecycle, with a conditional UPDATE, so it never exceeds capacity.
+    slots_taken: int = Field(default=0, ge=0)
 
 
 class MentorCreate(MentorBase):
@@ -130,4 +132,4 @@ MentorUpdate = partial_model(MentorBase, "MentorUpdate", exclude=frozenset({"use
 
 
 class MentorPublic(MentorBase, RecordPublic, ClosablePublic):
-    pass
+    slots_taken: int = 0

@@ -6,12 +6,7 @@ Create Date: 2026-11-23 20:45:29.440030
 """
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-import sqlmodel.sql.sqltypes
 from alembic import op
-
-import matching.coltypes
-
 
 revision: str = '0002'
 down_revision: str | None = '0001'

@@ -1,0 +1,101 @@
+"""Matches: read them with their history and allowed next states, and move them along their lifecycle."""
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.pagination import OffsetPagination
+from litestar.params import FromPath, JSONBody, QueryParameter
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from api.access import Access
+from api.auth import Principal
+from api.deps import UnitOfWork, actor_id
+from api.resources import Limit, Offset
+from matching import lifecycle
+from matching.errors import InvalidInput, NotFound
+from matching.models import CareLeaver, Match, MatchEvent, Opportunity
+
+# Departments record what happens at interview and after, for their own opportunities only.
+DEPARTMENT_STEPS = frozenset({"interviewed", "offered", "started", "not_successful", "sustained_3m",
+                              "sustained_6m", "completed"})
+POLICY = {"manager": Access(frozenset({"list", "read", "update"})),
+          "adviser": Access(frozenset({"list", "read", "update"})),
+          "department": Access(frozenset({"list", "read", "update"}))}
+
+
+def rule(action: str) -> dict[str, Any]:
+    return {"policy": POLICY, "action": action}
+
+
+class TransitionRequest(BaseModel):
+    to: str = Field(description="The next state")
+    version: int = Field(description="The match version you read; a stale one is refused with 409")
+    reason: str = Field(default="", max_length=1000)
+    reason_code: str | None = Field(default=None, description="For a rejection: one of the listed reasons")
+
+
+def _visible(user: Principal) -> list[Any]:
+    """The matches a person may see: a manager all, an adviser their caseload's, a department its own."""
+    if user.role == "adviser":
+        return [Match.care_leaver_id.in_(select(CareLeaver.id).where(CareLeaver.personal_adviser_id == user.id))]
+    if user.role == "department":
+        return [Match.opportunity_id.in_(select(Opportunity.id).where(Opportunity.department_id == user.department_id))]
+    return []
+
+
+def _view(session: Session, match: Match) -> dict[str, Any]:
+    history = session.exec(select(MatchEvent).where(MatchEvent.match_id == match.id).order_by(MatchEvent.id)).all()
+    return {"id": match.id, "version": match.version, "kind": match.kind, "state": match.state,
+            "care_leaver_id": match.care_leaver_id, "mentor_id": match.mentor_id,
+            "opportunity_id": match.opportunity_id, "score": match.score, "reasons": match.reasons,
+            "model_version": match.model_version, "allowed_next": lifecycle.allowed_next(match),
+            "history": [{"at": e.at, "from": e.from_state, "to": e.to_state, "by": e.actor_id, "reason": e.reason}
+                        for e in history]}
+
+
+def _find(session: Session, user: Principal, match_id: int) -> Match:
+    match = session.exec(select(Match).where(Match.id == match_id, *_visible(user))).first()
+    if match is None:
+        raise NotFound("match", match_id)
+    return match
+
+
+class MatchController(Controller):
+    path = "/matches"
+    tags = ["Matches"]
+
+    @get("/", sync_to_thread=True, opt=rule("list"), summary="List matches I may see")
+    def list_matches(self, request: Request, uow: NamedDependency[UnitOfWork],
+                     in_state: Annotated[str | None, QueryParameter(name="state", max_length=20)] = None,
+                     care_leaver_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+                     limit: Limit = 20, offset: Offset = 0) -> OffsetPagination[dict[str, Any]]:
+        conditions = _visible(request.user) + [column == value for column, value in (
+            (Match.state, in_state), (Match.care_leaver_id, care_leaver_id)) if value is not None]
+        with uow.read() as session:
+            total = session.exec(select(sa.func.count()).select_from(Match).where(*conditions)).one()
+            rows = session.exec(select(Match).where(*conditions).order_by(Match.id.desc()).limit(limit).offset(offset))
+            items = [{"id": m.id, "version": m.version, "kind": m.kind, "state": m.state, "score": m.score,
+                      "care_leaver_id": m.care_leaver_id, "mentor_id": m.mentor_id,
+                      "opportunity_id": m.opportunity_id} for m in rows]
+        return OffsetPagination[dict[str, Any]](items=items, limit=limit, offset=offset, total=total)
+
+    @get("/{match_id:int}", sync_to_thread=True, opt=rule("read"), summary="A match, its history and next states")
+    def read(self, request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int]) -> dict[str, Any]:
+        with uow.read() as session:
+            return _view(session, _find(session, request.user, match_id))
+
+    @post("/{match_id:int}/transitions", sync_to_thread=True, status_code=200, opt=rule("update"),
+          summary="Move a match to its next state (409 names the allowed ones)")
+    def move(self, request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
+             data: JSONBody[TransitionRequest]) -> dict[str, Any]:
+        if request.user.role == "department" and data.to not in DEPARTMENT_STEPS:
+            raise InvalidInput("to", f"a department records only: {', '.join(sorted(DEPARTMENT_STEPS))}")
+        with uow.write() as session:
+            _find(session, request.user, match_id)
+            match = lifecycle.transition(session, match_id, lifecycle.Change(
+                to=data.to, version=data.version, reason=data.reason, reason_code=data.reason_code),
+                actor_id=actor_id(request))
+            return _view(session, match)

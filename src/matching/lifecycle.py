@@ -1,0 +1,154 @@
+"""The life of a match, from proposal to outcome: which states may follow which, and what each change does.
+
+Every change is checked against the current state and version, written as an append-only history row,
+and, where it starts or stops holding a mentor's slot or an opportunity's place, takes or frees that slot
+with one conditional UPDATE, so two advisers approving the last place end with one approval and one
+refusal on any database.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from matching.coltypes import utcnow
+from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from matching.models import Match, MatchEvent, Mentor, Opportunity, Outcome
+
+REOPEN = "proposed"
+MENTORING = {
+    "proposed": {"approved", "rejected", "withdrawn"},
+    "approved": {"introduced", "withdrawn"},
+    "introduced": {"active", "ended_early", "withdrawn"},
+    "active": {"completed", "ended_early"},
+    "rejected": {REOPEN},
+    "withdrawn": {REOPEN},
+    "completed": set(),
+    "ended_early": set(),
+}
+OPPORTUNITY = {
+    "proposed": {"approved", "rejected", "withdrawn"},
+    "approved": {"referred", "withdrawn"},
+    "referred": {"interviewed", "not_successful", "withdrawn"},
+    "interviewed": {"offered", "not_successful", "withdrawn"},
+    "offered": {"started", "not_successful", "withdrawn"},
+    "started": {"sustained_3m", "completed", "not_successful", "withdrawn"},
+    "sustained_3m": {"sustained_6m", "completed", "withdrawn"},
+    "sustained_6m": set(),
+    "completed": set(),
+    "not_successful": {REOPEN},
+    "rejected": {REOPEN},
+    "withdrawn": {REOPEN},
+}
+MACHINES = {"mentoring": MENTORING, "opportunity": OPPORTUNITY}
+# States in which a match holds one of the mentor's slots or one of the opportunity's places.
+HOLDING = {"mentoring": {"approved", "introduced", "active"},
+           "opportunity": {"approved", "referred", "interviewed", "offered", "started", "sustained_3m"}}
+OUTCOMES = {("mentoring", "completed"): "mentoring_sustained_6m", ("mentoring", "ended_early"): "ended_early",
+            ("opportunity", "completed"): "placement_completed", ("opportunity", "sustained_3m"): "job_sustained_3m",
+            ("opportunity", "sustained_6m"): "job_sustained_6m", ("opportunity", "not_successful"): "not_successful"}
+REJECTION_REASONS = {
+    "young_person_declined": "The young person does not want it",
+    "not_right_now": "Not the right time for the young person",
+    "poor_fit": "Not a good fit for their interests or goals",
+    "travel": "Too far or too hard to get to",
+    "safeguarding": "A safeguarding concern",
+    "other": "Other (explained in the note)",
+}
+NEEDS_A_REASON = {"rejected", "withdrawn", "ended_early", "not_successful", REOPEN}
+
+
+@dataclass(frozen=True)
+class Change:
+    to: str
+    version: int
+    reason: str = ""
+    reason_code: str | None = None
+
+
+class IllegalTransition(Conflict):
+    def __init__(self, match: Match, to: str):
+        allowed = sorted(MACHINES[match.kind][match.state])
+        super().__init__(f"a {match.kind} match cannot go from {match.state} to {to}; "
+                         f"allowed next: {', '.join(allowed) or 'none (it has ended)'}")
+        self.allowed = allowed
+
+
+def allowed_next(match: Match) -> list[str]:
+    return sorted(MACHINES[match.kind][match.state])
+
+
+def transition(session: Session, match_id: int, change: Change, *, actor_id: int | None) -> Match:
+    match = session.get(Match, match_id)
+    if match is None:
+        raise NotFound("match", match_id)
+    if change.version != match.version:
+        raise StaleVersion("match", match_id, change.version, match.version)
+    if change.to not in MACHINES[match.kind][match.state]:
+        raise IllegalTransition(match, change.to)
+    _check_reason(change)
+    holding = HOLDING[match.kind]
+    if change.to in holding and match.state not in holding:
+        _take_slot(session, match)
+    elif match.state in holding and change.to not in holding:
+        _free_slot(session, match)
+    reason = f"{change.reason_code}: {change.reason}" if change.reason_code else change.reason
+    session.add(MatchEvent(match_id=match.id, actor_id=actor_id, from_state=match.state, to_state=change.to,
+                           reason=reason.strip(": ")))
+    if outcome := OUTCOMES.get((match.kind, change.to)):
+        session.add(Outcome(match_id=match.id, kind=outcome, recorded_on=utcnow().date(), recorded_by_id=actor_id,
+                            note=change.reason))
+    match.state = change.to
+    try:
+        session.flush()  # the version check (version_id_col) makes a concurrent change fail here
+    except StaleDataError as error:
+        raise StaleVersion("match", match_id, change.version, change.version + 1) from error
+    return match
+
+
+def _check_reason(change: Change) -> None:
+    if change.to == "rejected" and change.reason_code not in REJECTION_REASONS:
+        raise InvalidInput("reason_code", f"choose one of: {', '.join(REJECTION_REASONS)}")
+    if change.to in NEEDS_A_REASON and len(change.reason.strip()) < 3:
+        raise InvalidInput("reason", f"say why the match is {change.to.replace('_', ' ')}")
+
+
+def _target(match: Match) -> tuple[type, int, str, str]:
+    if match.kind == "mentoring":
+        return Mentor, match.mentor_id, "slots_taken", "capacity"
+    return Opportunity, match.opportunity_id, "places_taken", "places"
+
+
+def _take_slot(session: Session, match: Match) -> None:
+    table, target_id, taken, limit = _target(match)
+    columns = table.__table__.c
+    # One statement decides: it adds the slot only if one is free, so concurrent approvals cannot both win.
+    result = session.execute(sa.update(table.__table__)
+                             .where(columns.id == target_id, columns[taken] < columns[limit])
+                             .values({taken: columns[taken] + 1}))
+    if result.rowcount != 1:
+        what = "mentor has no capacity left" if match.kind == "mentoring" else "opportunity has no places left"
+        raise Conflict(f"the {what}; nothing was changed")
+
+
+def _free_slot(session: Session, match: Match) -> None:
+    table, target_id, taken, _limit = _target(match)
+    columns = table.__table__.c
+    session.execute(sa.update(table.__table__).where(columns.id == target_id, columns[taken] > 0)
+                    .values({taken: columns[taken] - 1}))
+
+
+def propose(session: Session, *, care_leaver_id: int, mentor_id: int | None = None,
+            opportunity_id: int | None = None, score: float = 0.0, reasons: list[str] | None = None,
+            model_version: str = "", run_id: int | None = None, actor_id: int | None = None) -> Match:
+    """A new proposal with its first history row (the engine's runs and advisers both start here)."""
+    if (mentor_id is None) == (opportunity_id is None):
+        raise InvalidInput("mentor_id", "propose either a mentor or an opportunity")
+    match = Match(care_leaver_id=care_leaver_id, mentor_id=mentor_id, opportunity_id=opportunity_id,
+                  kind="mentoring" if mentor_id else "opportunity", state="proposed", score=score,
+                  reasons=reasons or [], model_version=model_version, run_id=run_id)
+    session.add(match)
+    session.flush()
+    session.add(MatchEvent(match_id=match.id, actor_id=actor_id, from_state=None, to_state="proposed"))
+    return match

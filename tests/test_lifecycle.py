@@ -1,0 +1,127 @@
+"""The match lifecycle through the API: every transition, legal and illegal; slots taken atomically."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlmodel import Session, select
+
+from matching import db, lifecycle
+from matching.models import Match, MatchEvent, Mentor, Opportunity, Outcome
+from tests import factories
+
+
+def _setup(client, people, engine, *, places=50, capacity=20):
+    person = client.post("/api/v1/care-leavers", json=factories.care_leaver(
+        personal_adviser_id=people["adviser"].id)).json()
+    job = client.post("/api/v1/opportunities", json=factories.opportunity(
+        people["department"].department_id, places=places)).json()
+    with db.session_scope(db.writer(engine)) as session:
+        mentor = Mentor(user_id=people["mentor"].id, department_id=people["mentor"].department_id,
+                        job_title="Head of Parks", capacity=capacity)
+        session.add(mentor)
+    return person["id"], job["id"], mentor.id
+
+
+def _match_in(engine, state: str, person_id: int, **side) -> int:
+    with db.session_scope(db.writer(engine)) as session:
+        match = lifecycle.propose(session, care_leaver_id=person_id, **side)
+        match.state = state
+        kind = "mentoring" if "mentor_id" in side else "opportunity"
+        if state in lifecycle.HOLDING[kind]:  # as if it had been approved through the lifecycle
+            table, target_id = (Mentor, side["mentor_id"]) if kind == "mentoring" else (Opportunity, side["opportunity_id"])
+            target = session.get(table, target_id)
+            setattr(target, "slots_taken" if kind == "mentoring" else "places_taken",
+                    (target.slots_taken if kind == "mentoring" else target.places_taken) + 1)
+        session.flush()
+        return match.id
+
+
+def _body(to: str, version: int) -> dict:
+    return {"to": to, "version": version, "reason": "Agreed with the young person",
+            "reason_code": "poor_fit" if to == "rejected" else None}
+
+
+@pytest.mark.parametrize("kind", ["mentoring", "opportunity"])
+def test_every_transition_legal_and_illegal(client, people, engine, kind):
+    person_id, job_id, mentor_id = _setup(client, people, engine)
+    side = {"mentor_id": mentor_id} if kind == "mentoring" else {"opportunity_id": job_id}
+    machine = lifecycle.MACHINES[kind]
+    for start in machine:
+        for to in machine:
+            match_id = _match_in(engine, start, person_id, **side)
+            before = client.get(f"/api/v1/matches/{match_id}").json()
+            response = client.post(f"/api/v1/matches/{match_id}/transitions", json=_body(to, before["version"]))
+            after = client.get(f"/api/v1/matches/{match_id}").json()
+            if to in machine[start]:
+                assert response.status_code == 200, (start, to, response.text)
+                assert after["state"] == to and after["version"] == before["version"] + 1
+                assert after["history"][-1] | {"at": None} == {
+                    "at": None, "from": start, "to": to, "by": people["manager"].id,
+                    "reason": ("poor_fit: " if to == "rejected" else "") + "Agreed with the young person"}
+            else:
+                assert response.status_code == 409, (start, to, response.text)
+                assert response.json()["allowed_next"] == sorted(machine[start])
+                assert after == before
+
+
+def test_a_rejection_needs_a_reason_from_the_list(client, people, engine):
+    person_id, job_id, _ = _setup(client, people, engine)
+    match_id = _match_in(engine, "proposed", person_id, opportunity_id=job_id)
+    response = client.post(f"/api/v1/matches/{match_id}/transitions",
+                           json={"to": "rejected", "version": 1, "reason": "no"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "reason_code"
+    assert client.get(f"/api/v1/matches/{match_id}").json()["state"] == "proposed"
+
+
+@pytest.mark.parametrize("kind", ["mentoring", "opportunity"])
+def test_concurrent_approvals_of_the_last_place_give_exactly_one(client, people, engine, kind):
+    person_id, job_id, mentor_id = _setup(client, people, engine, places=1, capacity=1)
+    side = {"mentor_id": mentor_id} if kind == "mentoring" else {"opportunity_id": job_id}
+    matches = [_match_in(engine, "proposed", person_id, **side) for _ in range(12)]
+
+    def approve(match_id: int) -> int:
+        return client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("approved", 1)).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = sorted(pool.map(approve, matches))
+    assert statuses == [200] + [409] * 11
+    with Session(engine) as session:
+        states = [session.get(Match, m).state for m in matches]
+        taken = session.get(Mentor, mentor_id).slots_taken if kind == "mentoring" else \
+            session.get(Opportunity, job_id).places_taken
+    assert states.count("approved") == 1 and states.count("proposed") == 11 and taken == 1
+
+
+def test_ending_a_match_frees_its_place_and_outcomes_are_recorded(client, people, engine):
+    person_id, job_id, _ = _setup(client, people, engine, places=1)
+    first, second = (_match_in(engine, "proposed", person_id, opportunity_id=job_id) for _ in range(2))
+    assert client.post(f"/api/v1/matches/{first}/transitions", json=_body("approved", 1)).status_code == 200
+    assert client.post(f"/api/v1/matches/{second}/transitions", json=_body("approved", 1)).status_code == 409
+    assert client.post(f"/api/v1/matches/{first}/transitions", json=_body("withdrawn", 2)).status_code == 200
+    assert client.post(f"/api/v1/matches/{second}/transitions", json=_body("approved", 1)).status_code == 200
+    version = 2
+    for step in ["referred", "interviewed", "offered", "started", "sustained_3m", "sustained_6m"]:
+        response = client.post(f"/api/v1/matches/{second}/transitions", json=_body(step, version),
+                               headers=people["department"].headers if step != "referred" else {})
+        assert response.status_code == 200, (step, response.text)
+        version += 1
+    with Session(engine) as session:
+        assert session.get(Opportunity, job_id).places_taken == 0  # a sustained job no longer holds a place
+        outcomes = [o.kind for o in session.exec(select(Outcome).where(Outcome.match_id == second))]
+        assert outcomes == ["job_sustained_3m", "job_sustained_6m"]
+        assert len(session.exec(select(MatchEvent).where(MatchEvent.match_id == second)).all()) == 8
+
+
+def test_stale_versions_and_who_may_move_what(client, people, engine):
+    person_id, job_id, _ = _setup(client, people, engine)
+    match_id = _match_in(engine, "proposed", person_id, opportunity_id=job_id)
+    assert client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("approved", 7)).status_code == 409
+    department = people["department"].headers
+    refused = client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("approved", 1), headers=department)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "to"
+    other = people["other_adviser"].headers
+    assert client.get(f"/api/v1/matches/{match_id}", headers=other).status_code == 404
+    assert client.get("/api/v1/matches", headers=other).json()["total"] == 0
+    assert client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("approved", 1),
+                       headers=people["adviser"].headers).status_code == 200
+    assert client.get("/api/v1/matches", headers=people["other_department"].headers).json()["total"] == 0
