@@ -40,6 +40,12 @@ EXPECTED = {
     ("GET", "/api/v1/matches"): {"manager", "adviser", "department"},
     ("GET", "/api/v1/matches/{match_id:int}"): {"manager", "adviser", "department"},
     ("POST", "/api/v1/matches/{match_id:int}/transitions"): {"manager", "adviser", "department"},
+    ("POST", "/api/v1/care-leavers/{care_leaver_id:int}/close"): {"manager", "adviser"},
+    ("POST", "/api/v1/care-leavers/{care_leaver_id:int}/reopen"): {"manager", "adviser"},
+    ("POST", "/api/v1/care-leavers/{care_leaver_id:int}/contacts"): {"manager", "adviser"},
+    ("GET", "/api/v1/attention/not-in-touch"): {"manager", "adviser"},
+    ("GET", "/api/v1/attention/pathway-reviews"): {"manager", "adviser"},
+    ("GET", "/api/v1/attention/waiting"): {"manager", "adviser"},
 }
 
 

@@ -162,10 +162,11 @@ def test_close_records_who_and_why_once(client, department_id):
     assert client.post(url, json={"reason": "again", "version": 2}).status_code == 409
 
 
-def test_a_care_leavers_case_is_not_closed_through_the_generic_route(client):
+def test_a_care_leavers_case_closes_only_through_the_statutory_route(client):
     created = client.post("/api/v1/care-leavers", json=factories.care_leaver()).json()
     response = client.post(f"/api/v1/care-leavers/{created['id']}/close", json={"reason": "x" * 5, "version": 1})
-    assert response.status_code in {404, 405}
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "reason_code"
+    assert client.get(f"/api/v1/care-leavers/{created['id']}").json()["case_status"] == "open"
 
 
 def test_every_read_of_a_care_leaver_is_audited_without_the_data(client, session):

@@ -1,5 +1,8 @@
 """The Litestar application, assembled in one place."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -7,6 +10,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.access import require_access
 from api.auth import bearer_auth
+from api.cases import AttentionController, CaseController
 from api.deps import UnitOfWork, provide_uow
 from api.errors import problem_details
 from api.health import health
@@ -20,7 +24,8 @@ from matching.settings import Settings, get_settings
 
 def api_v1() -> Router:
     """Every JSON route: signed in with a bearer token, and allowed by its policy (api/access.py)."""
-    return Router(path="/api/v1", route_handlers=[*controllers, AccountsController, MeController, MatchController],
+    return Router(path="/api/v1", route_handlers=[*controllers, AccountsController, MeController, MatchController,
+                                                     CaseController, AttentionController],
                   middleware=[bearer_auth], guards=[require_access])
 
 
@@ -32,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.uow = UnitOfWork(engine)
         app.state.settings = settings
+        app.state.clock = lambda: datetime.now(ZoneInfo(settings.timezone)).date()  # tests replace it
 
     return Litestar(
         route_handlers=[health, api_v1()],

@@ -1,7 +1,7 @@
 """Every table, imported once so SQLModel.metadata (and Alembic) sees them all."""
 
 from matching.models.base import CloseRequest
-from matching.models.matches import AuditEvent, AuditEventPublic, Contact, Match, MatchEvent, Outcome
+from matching.models.matches import AuditEvent, AuditEventPublic, CaseEvent, Contact, Match, MatchEvent, Outcome
 from matching.models.opportunities import (
     Opportunity,
     OpportunityCreate,
@@ -32,7 +32,7 @@ from matching.models.people import (
 )
 
 __all__ = [
-    "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver",
+    "CaseEvent", "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver",
     "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest", "Contact", "Department",
     "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match", "MatchEvent", "Mentor",
     "MentorCreate", "MentorPublic", "MentorUpdate", "Opportunity", "OpportunityCreate", "OpportunityPublic",

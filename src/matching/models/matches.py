@@ -89,3 +89,17 @@ class AuditEvent(SQLModel, table=True):
     entity_id: int | None = Field(default=None, index=True)
     route: str = Field(default="", max_length=200)
     client: str = Field(default="", max_length=64)
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only: closures, re-openings and refused attempts on a care leaver's case, with the rule."""
+
+    __tablename__ = "case_events"
+    id: int | None = Field(default=None, primary_key=True)
+    care_leaver_id: int = Field(foreign_key="care_leavers.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    action: str = code_field(20, description="closed, reopened, close_refused, reopen_refused")
+    reason_code: str = Field(default="", max_length=30)
+    note: str = Field(default="", max_length=1000)
+    rule: str = Field(default="", max_length=500)

@@ -1,0 +1,133 @@
+"""A care leaver's case under the statutory rules, contacts, and the lists of who needs attention."""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from api.access import Access, ensure_in_scope, own_caseload, scope_of
+from api.deps import UnitOfWork, actor_id
+from api.records import audit_care_leaver_access
+from matching import cases
+from matching.errors import NotFound
+from matching.models import CareLeaver, CareLeaverPublic
+from matching.vocab import ContactKind
+
+POLICY = {"manager": Access(frozenset({"list", "read", "update"})),
+          "adviser": Access(frozenset({"list", "read", "update"}), own_caseload)}
+Weeks = Annotated[int, QueryParameter(ge=1, le=104)]
+
+
+def rule(action: str) -> dict[str, Any]:
+    return {"policy": POLICY, "action": action}
+
+
+class CloseCase(BaseModel):
+    reason_code: str = Field(description=", ".join(cases.CLOSURE_REASONS))
+    version: int
+    note: str = Field(default="", max_length=1000)
+    support_offered_on: date | None = Field(default=None, description="Needed from 21 to 25")
+
+
+class ReopenCase(BaseModel):
+    version: int
+    note: str = Field(min_length=3, max_length=1000, description="Who asked, and how")
+
+
+class ContactIn(BaseModel):
+    contact_on: date
+    kind: ContactKind
+    note: str = Field(default="", max_length=4000)
+
+
+def today(request: Request) -> date:
+    return request.app.state.clock()
+
+
+def _mine(request: Request) -> int | None:
+    return request.user.id if request.user.role == "adviser" else None
+
+
+class CaseController(Controller):
+    path = "/care-leavers/{care_leaver_id:int}"
+    tags = ["Cases"]
+
+    def _in_scope(self, request: Request, uow: UnitOfWork, care_leaver_id: int) -> None:
+        with uow.read() as session:
+            person = session.get(CareLeaver, care_leaver_id)
+            if person is None:
+                raise NotFound("care leaver", care_leaver_id)
+            ensure_in_scope(person, scope_of(request, POLICY), "care leaver", care_leaver_id)
+
+    def _refusable(self, request: Request, uow: UnitOfWork, care_leaver_id: int, action: str, reason_code: str,
+                   change: Callable[[Any], CareLeaver]) -> dict[str, Any]:
+        self._in_scope(request, uow, care_leaver_id)
+        try:
+            with uow.write() as session:
+                person = change(session)
+                audit_care_leaver_access(request, uow, session, [care_leaver_id], action)
+                return CareLeaverPublic.of(person)
+        except cases.ClosureRefused as refused:
+            with uow.write() as session:  # the attempt is kept although the change is refused
+                cases.record_refusal(session, care_leaver_id, action=action, rule=refused.rule,
+                                     reason_code=reason_code, actor_id=actor_id(request))
+            raise
+
+    @post("/close", sync_to_thread=True, status_code=200, opt=rule("update"),
+          summary="Close a case, if the statutory rules allow it (the refusal quotes the rule)")
+    def close(self, request: Request, uow: NamedDependency[UnitOfWork], care_leaver_id: FromPath[int],
+              data: JSONBody[CloseCase]) -> CareLeaverPublic:
+        closure = cases.Closure(data.reason_code, data.version, data.note, data.support_offered_on)
+
+        def close_it(session: Session) -> CareLeaver:
+            return cases.close_case(session, care_leaver_id, closure, today=today(request), actor_id=actor_id(request))
+
+        return self._refusable(request, uow, care_leaver_id, "close", data.reason_code, close_it)
+
+    @post("/reopen", sync_to_thread=True, status_code=200, opt=rule("update"),
+          summary="Re-open a closed case at the young person's request (before their 25th birthday)")
+    def reopen(self, request: Request, uow: NamedDependency[UnitOfWork], care_leaver_id: FromPath[int],
+               data: JSONBody[ReopenCase]) -> CareLeaverPublic:
+        return self._refusable(request, uow, care_leaver_id, "reopen", "", lambda session: cases.reopen_case(
+            session, care_leaver_id, version=data.version, note=data.note, today=today(request),
+            actor_id=actor_id(request)))
+
+    @post("/contacts", sync_to_thread=True, opt=rule("update"),
+          summary="Record a contact; it updates the last contact and the 903 in-touch status")
+    def contact(self, request: Request, uow: NamedDependency[UnitOfWork], care_leaver_id: FromPath[int],
+                data: JSONBody[ContactIn]) -> dict[str, Any]:
+        self._in_scope(request, uow, care_leaver_id)
+        with uow.write() as session:
+            contact = cases.record_contact(session, care_leaver_id, contact_on=data.contact_on, kind=data.kind,
+                                           note=data.note, today=today(request), actor_id=actor_id(request))
+            audit_care_leaver_access(request, uow, session, [care_leaver_id], "update")
+            return {"id": contact.id, "care_leaver_id": care_leaver_id, "contact_on": contact.contact_on,
+                    "kind": contact.kind, "by_id": contact.by_id}
+
+
+class AttentionController(Controller):
+    path = "/attention"
+    tags = ["Cases"]
+
+    @get("/not-in-touch", sync_to_thread=True, opt=rule("list"),
+         summary="Open cases not contacted within the interval (default 8 weeks), longest first")
+    def not_in_touch(self, request: Request, uow: NamedDependency[UnitOfWork], weeks: Weeks = 8) -> list[dict]:
+        with uow.read() as session:
+            return cases.not_in_touch(session, today=today(request), weeks=weeks, adviser_id=_mine(request))
+
+    @get("/pathway-reviews", sync_to_thread=True, opt=rule("list"),
+         summary="Pathway-plan reviews overdue or due within 4 weeks")
+    def pathway_reviews(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
+        with uow.read() as session:
+            return cases.pathway_reviews(session, today=today(request), adviser_id=_mine(request))
+
+    @get("/waiting", sync_to_thread=True, opt=rule("list"),
+         summary="Open cases waiting longer than the interval with no approved or live match")
+    def waiting(self, request: Request, uow: NamedDependency[UnitOfWork], weeks: Weeks = 8) -> list[dict]:
+        with uow.read() as session:
+            return cases.waiting(session, today=today(request), weeks=weeks, adviser_id=_mine(request))

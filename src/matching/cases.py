@@ -1,0 +1,182 @@
+"""A care leaver's case: closure and re-opening under the statutory rules, contacts, and who needs attention.
+
+Rules and sources (../shared/domain.md, section 2): Children Act 1989 s.23C (duties to a former relevant
+child continue to 21, including keeping in touch and re-establishing contact), s.23CZB (from 21 to 25,
+support on request; the case may close if support is offered and declined, and re-opens on request
+before 25), s.23A (a relevant child who returns home for 6 months ceases to be relevant). Every function
+takes `today`, so the boundaries are tested on exact days and never with sleeps.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlmodel import Session, select
+
+from matching.coltypes import utcnow
+from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from matching.lifecycle import HOLDING
+from matching.models import CareLeaver, CaseEvent, Contact, Match
+
+CLOSURE_REASONS = {
+    "died": "The young person has died",
+    "returned_home": "A relevant child has returned home to live with their parents for 6 months or more",
+    "support_declined": "Aged 21 to 25, offered continued support and declined it",
+    "aged_25": "Reached 25: the leaving-care duties have ended",
+}
+RULE_BEFORE_21 = ("Children Act 1989 s.23C: the duties to a former relevant child, including keeping in touch, "
+                  "continue until they are 21. Before the 21st birthday a case may close only if the young "
+                  "person has died, or a relevant child (under 18) has returned home for 6 months or more.")
+RULE_21_TO_25 = ("Children Act 1989 s.23CZB: from 21 to 25 the council must offer continued personal adviser "
+                 "support. A case may close only when that support was offered (give the date) and declined.")
+RULE_REOPEN = ("Children Act 1989 s.23CZB: a former relevant child may ask for support at any time before "
+               "their 25th birthday, even after declining it; the case is then re-opened.")
+
+
+class ClosureRefused(Conflict):
+    def __init__(self, rule: str):
+        super().__init__(f"Not allowed: {rule}")
+        self.rule = rule
+
+
+def birthday(born: date, years: int) -> date:
+    """The day someone attains an age; a 29 February birthday falls on 1 March in other years."""
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return date(born.year + years, 3, 1)
+
+
+@dataclass(frozen=True)
+class Closure:
+    reason_code: str
+    version: int
+    note: str = ""
+    support_offered_on: date | None = None
+
+
+def close_case(session: Session, care_leaver_id: int, closure: Closure, *, today: date,
+               actor_id: int | None) -> CareLeaver:
+    person = _current(session, care_leaver_id, closure.version)
+    if person.case_status == "closed":
+        raise Conflict(f"case {care_leaver_id} is already closed")
+    if closure.reason_code not in CLOSURE_REASONS:
+        raise InvalidInput("reason_code", f"choose one of: {', '.join(CLOSURE_REASONS)}")
+    if rule := _closure_breaks(person, closure, today):
+        raise ClosureRefused(rule)
+    person.case_status, person.closed_at, person.closed_by_id = "closed", utcnow(), actor_id
+    person.closed_reason = f"{CLOSURE_REASONS[closure.reason_code]}. {closure.note}".strip()
+    if closure.reason_code == "died":
+        person.in_touch, person.current_activity, person.accommodation = "DIED", "0", "0"  # 903 rule 344
+    session.add(CaseEvent(care_leaver_id=person.id, actor_id=actor_id, action="closed",
+                          reason_code=closure.reason_code, note=closure.note[:1000]))
+    session.flush()
+    return person
+
+
+def _closure_breaks(person: CareLeaver, closure: Closure, today: date) -> str | None:
+    """The rule a closure would break, or None when the law allows it."""
+    reason = closure.reason_code
+    if reason == "died":
+        return None
+    if today < birthday(person.date_of_birth, 21):
+        young_relevant = person.leaving_care_category == "relevant" and today < birthday(person.date_of_birth, 18)
+        return None if reason == "returned_home" and young_relevant else RULE_BEFORE_21
+    if today < birthday(person.date_of_birth, 25):
+        offered = closure.support_offered_on
+        return None if reason == "support_declined" and offered and offered <= today else RULE_21_TO_25
+    return None
+
+
+def reopen_case(session: Session, care_leaver_id: int, *, version: int, note: str, today: date,
+                actor_id: int | None) -> CareLeaver:
+    person = _current(session, care_leaver_id, version)
+    if person.case_status != "closed":
+        raise Conflict(f"case {care_leaver_id} is open")
+    if person.in_touch == "DIED" or today >= birthday(person.date_of_birth, 25):
+        raise ClosureRefused(RULE_REOPEN)
+    person.case_status, person.closed_at, person.closed_by_id, person.closed_reason = "open", None, None, None
+    session.add(CaseEvent(care_leaver_id=person.id, actor_id=actor_id, action="reopened", note=note[:1000]))
+    session.flush()
+    return person
+
+
+def record_refusal(session: Session, care_leaver_id: int, *, action: str, rule: str, reason_code: str,
+                   actor_id: int | None) -> None:
+    """Refused attempts are kept too (in their own unit of work: the refused request itself fails)."""
+    session.add(CaseEvent(care_leaver_id=care_leaver_id, actor_id=actor_id, action=f"{action}_refused",
+                          reason_code=reason_code, rule=rule[:500]))
+
+
+def record_contact(session: Session, care_leaver_id: int, *, contact_on: date, kind: str, note: str,
+                   today: date, actor_id: int | None) -> Contact:
+    """A contact is proof of being in touch: it moves the last-contact date and the 903 in-touch status."""
+    person = session.get(CareLeaver, care_leaver_id)
+    if person is None:
+        raise NotFound("care leaver", care_leaver_id)
+    if contact_on > today:
+        raise InvalidInput("contact_on", "cannot be in the future")
+    contact = Contact(care_leaver_id=care_leaver_id, contact_on=contact_on, kind=kind, note=note, by_id=actor_id)
+    session.add(contact)
+    if person.last_contact_on is None or contact_on > person.last_contact_on:
+        person.last_contact_on = contact_on
+        if person.in_touch in {"NO", "REFU"}:
+            person.in_touch = "YES"
+    session.flush()
+    return contact
+
+
+def not_in_touch(session: Session, *, today: date, weeks: int = 8, adviser_id: int | None = None) -> list[dict]:
+    """Open cases with no contact within `weeks` (a local standard; 8 weeks by default), longest first."""
+    cutoff = today - timedelta(weeks=weeks)
+    query = select(CareLeaver).where(CareLeaver.case_status == "open",
+                                     (CareLeaver.last_contact_on.is_(None)) | (CareLeaver.last_contact_on < cutoff))
+    return [{"care_leaver_id": p.id, "case_reference": p.case_reference, "personal_adviser_id": p.personal_adviser_id,
+             "last_contact_on": p.last_contact_on,
+             "days_since_contact": (today - p.last_contact_on).days if p.last_contact_on else None}
+            for p in session.exec(_mine(query, adviser_id).order_by(CareLeaver.last_contact_on.asc().nulls_first()))]
+
+
+def pathway_reviews(session: Session, *, today: date, due_within_days: int = 28,
+                    adviser_id: int | None = None) -> list[dict]:
+    """Pathway plans are reviewed at least every six months: those overdue, and those due soon."""
+    query = select(CareLeaver).where(CareLeaver.case_status == "open")
+    found = []
+    for person in session.exec(_mine(query, adviser_id)):
+        due = _six_months_after(person.pathway_plan_reviewed_on) if person.pathway_plan_reviewed_on else today
+        if due <= today + timedelta(days=due_within_days):
+            found.append({"care_leaver_id": person.id, "case_reference": person.case_reference,
+                          "personal_adviser_id": person.personal_adviser_id, "due_on": due,
+                          "overdue": due < today or person.pathway_plan_reviewed_on is None})
+    return sorted(found, key=lambda item: item["due_on"])
+
+
+def waiting(session: Session, *, today: date, weeks: int = 8, adviser_id: int | None = None) -> list[dict]:
+    """Open cases known for over `weeks` that hold no approved or live match (mentor slot or place)."""
+    holding = set().union(*HOLDING.values())
+    live = select(Match.care_leaver_id).where(Match.state.in_(holding))
+    since = datetime.combine(today - timedelta(weeks=weeks), time(), UTC)
+    query = select(CareLeaver).where(CareLeaver.case_status == "open", CareLeaver.id.notin_(live),
+                                     CareLeaver.created_at < since)
+    return [{"care_leaver_id": p.id, "case_reference": p.case_reference, "personal_adviser_id": p.personal_adviser_id}
+            for p in session.exec(_mine(query, adviser_id).order_by(CareLeaver.id))]
+
+
+def _six_months_after(day: date) -> date:
+    """The same day six months on, or that month's last day (31 August + 6 months = end of February)."""
+    year, month = divmod(day.month - 1 + 6, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _mine(query, adviser_id: int | None):
+    return query.where(CareLeaver.personal_adviser_id == adviser_id) if adviser_id else query
+
+
+def _current(session: Session, care_leaver_id: int, version: int) -> CareLeaver:
+    person = session.get(CareLeaver, care_leaver_id)
+    if person is None:
+        raise NotFound("care leaver", care_leaver_id)
+    if person.version != version:
+        raise StaleVersion("care leaver", care_leaver_id, version, person.version)
+    return person
