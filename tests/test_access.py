@@ -8,7 +8,7 @@ from litestar.routes import HTTPRoute
 from sqlmodel import Session, select
 
 from matching import db
-from matching.models import AuditEvent, Match, Mentor
+from matching.models import AuditEvent, Match, Mentor, UserCreate
 from matching.services import records, users
 from tests import factories
 
@@ -102,7 +102,7 @@ def test_advisers_see_and_change_only_their_own_caseload(client, people):
 def test_mentors_reach_only_their_own_profile(client, people, engine):
     with db.session_scope(db.writer(engine)) as session:
         mine = Mentor(user_id=people["mentor"].id, department_id=people["mentor"].department_id, job_title="Head")
-        other_user = users.create_user(session, users.UserCreate(email="m2@x.gov.uk", full_name="Other Mentor",
+        other_user = users.create_user(session, UserCreate(email="m2@x.gov.uk", full_name="Other Mentor",
                                                                  role="mentor", department_id=mine.department_id))
         theirs = Mentor(user_id=other_user.id, department_id=mine.department_id, job_title="Director")
         session.add_all([mine, theirs])
@@ -211,7 +211,7 @@ def test_no_stack_traces_reach_users(client, monkeypatch):
 
 def test_repeated_wrong_passwords_lock_the_account_for_a_while(engine):
     with db.session_scope(db.writer(engine)) as session:
-        users.create_user(session, users.UserCreate(email="pat@x.gov.uk", full_name="Pat", role="adviser",
+        users.create_user(session, UserCreate(email="pat@x.gov.uk", full_name="Pat", role="adviser",
                                                     password="correct horse battery"))
     from datetime import UTC, datetime
 

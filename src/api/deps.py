@@ -14,8 +14,6 @@ from litestar.datastructures import State
 
 from matching import db
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
 
 @dataclass(frozen=True)
 class UnitOfWork:

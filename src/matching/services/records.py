@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, func, select
 
@@ -161,8 +162,6 @@ def _refuse_clearing_required(resource: Resource, changes: dict[str, Any]) -> No
 
 def _revalidate(resource: Resource, merged: dict[str, Any]) -> None:
     """The record as it would be after the update must pass the same checks as a new one."""
-    from pydantic import ValidationError
-
     try:
         resource.create.model_validate(merged)
     except ValidationError as error:

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from matching.coltypes import utcnow
 from matching.errors import Conflict, InvalidInput, NotFound
-from matching.models import ApiToken, ApiTokenCreate, Department, User, UserCreate  # noqa: F401 (re-exported)
+from matching.models import ApiToken, ApiTokenCreate, Department, User, UserCreate
 
 hasher = PasswordHasher()
 
