@@ -26,6 +26,7 @@ PG_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://springboard:springboard-test@127.0.0.1:5432/springboard_test"
 )
 BACKENDS = ["sqlite", "postgresql"]
+SEEDED_BY_MIGRATIONS = ["offer_items"]  # reference data: restored after each test's truncate
 
 
 def _worker(request: pytest.FixtureRequest) -> str:
@@ -56,7 +57,13 @@ def pg_url(request: pytest.FixtureRequest) -> str:
                     f"({type(error.orig).__name__}); start it with `sudo .ci/pg-start`")
     url = base.set(database=name).render_as_string(hide_password=False)
     db.upgrade(url)
+    with db.engine_for(url).connect() as conn:
+        _SEEDS[url] = {t: [dict(r._mapping) for r in conn.execute(sa.text(f'SELECT * FROM "{t}"'))]
+                       for t in SEEDED_BY_MIGRATIONS}
     return url
+
+
+_SEEDS: dict[str, dict[str, list[dict]]] = {}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -66,14 +73,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_url")
-    _empty(db.engine_for(url))
+    _empty(db.engine_for(url), _SEEDS[url])
     return url
 
 
-def _empty(engine: sa.Engine) -> None:
+def _empty(engine: sa.Engine, seeds: dict[str, list[dict]]) -> None:
+    """Back to a freshly migrated database: every table emptied, then the migrations' reference rows."""
     names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table, rows in seeds.items():
+            if rows:
+                conn.execute(SQLModel.metadata.tables[table].insert(), rows)
+                conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT MAX(id) FROM \"{table}\"))"))
 
 
 @pytest.fixture

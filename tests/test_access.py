@@ -46,6 +46,10 @@ EXPECTED = {
     ("GET", "/api/v1/attention/not-in-touch"): {"manager", "adviser"},
     ("GET", "/api/v1/attention/pathway-reviews"): {"manager", "adviser"},
     ("GET", "/api/v1/attention/waiting"): {"manager", "adviser"},
+    ("GET", "/api/v1/attention/entitlements"): {"manager", "adviser"},
+    ("GET", "/api/v1/care-leavers/{care_leaver_id:int}/entitlements"): {"manager", "adviser"},
+    ("PUT", "/api/v1/care-leavers/{care_leaver_id:int}/entitlements/{code:str}"): {"manager", "adviser"},
+    ("GET", "/api/v1/local-offer"): EVERYONE, ("POST", "/api/v1/local-offer"): {"manager"},
 }
 
 
@@ -61,8 +65,8 @@ def test_every_route_has_a_rule(client):
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("method,path", sorted(EXPECTED))
 def test_every_route_as_every_role_and_anonymously(client, people, method, path):
-    url = re.sub(r"\{\w+:int\}", "999999", path)
-    body = {} if method in {"POST", "PATCH"} else None
+    url = re.sub(r"\{\w+:int\}", "999999", path).replace("{code:str}", "council_tax_exemption")
+    body = {} if method in {"POST", "PATCH", "PUT"} else None
     assert client.request(method, url, json=body, headers={"Authorization": ""}).status_code == 401
     for name in EVERYONE:
         status = client.request(method, url, json=body, headers=people[name].headers).status_code

@@ -10,7 +10,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from api.access import require_access
 from api.auth import bearer_auth
-from api.cases import AttentionController, CaseController
+from api.cases import AttentionController, CaseController, EntitlementController, LocalOfferController
 from api.deps import UnitOfWork, provide_uow
 from api.errors import problem_details
 from api.health import health
@@ -25,7 +25,8 @@ from matching.settings import Settings, get_settings
 def api_v1() -> Router:
     """Every JSON route: signed in with a bearer token, and allowed by its policy (api/access.py)."""
     return Router(path="/api/v1", route_handlers=[*controllers, AccountsController, MeController, MatchController,
-                                                     CaseController, AttentionController],
+                                                     CaseController, AttentionController, EntitlementController,
+                                                     LocalOfferController],
                   middleware=[bearer_auth], guards=[require_access])
 
 

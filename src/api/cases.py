@@ -4,18 +4,18 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.access import Access, ensure_in_scope, own_caseload, scope_of
 from api.deps import UnitOfWork, actor_id
 from api.records import audit_care_leaver_access
-from matching import cases
+from matching import cases, offer
 from matching.errors import NotFound
-from matching.models import CareLeaver, CareLeaverPublic
+from matching.models import CareLeaver, CareLeaverPublic, OfferItem, OfferItemCreate
 from matching.vocab import ContactKind
 
 POLICY = {"manager": Access(frozenset({"list", "read", "update"})),
@@ -49,6 +49,14 @@ def today(request: Request) -> date:
     return request.app.state.clock()
 
 
+def _in_scope(request: Request, session: Session, care_leaver_id: int) -> CareLeaver:
+    person = session.get(CareLeaver, care_leaver_id)
+    if person is None:
+        raise NotFound("care leaver", care_leaver_id)
+    ensure_in_scope(person, scope_of(request, POLICY), "care leaver", care_leaver_id)
+    return person
+
+
 def _mine(request: Request) -> int | None:
     return request.user.id if request.user.role == "adviser" else None
 
@@ -59,10 +67,7 @@ class CaseController(Controller):
 
     def _in_scope(self, request: Request, uow: UnitOfWork, care_leaver_id: int) -> None:
         with uow.read() as session:
-            person = session.get(CareLeaver, care_leaver_id)
-            if person is None:
-                raise NotFound("care leaver", care_leaver_id)
-            ensure_in_scope(person, scope_of(request, POLICY), "care leaver", care_leaver_id)
+            _in_scope(request, session, care_leaver_id)
 
     def _refusable(self, request: Request, uow: UnitOfWork, care_leaver_id: int, action: str, reason_code: str,
                    change: Callable[[Any], CareLeaver]) -> dict[str, Any]:
@@ -110,6 +115,55 @@ class CaseController(Controller):
                     "kind": contact.kind, "by_id": contact.by_id}
 
 
+class EntitlementStatus(BaseModel):
+    status: str = Field(description=", ".join(offer.STATUSES))
+
+
+class EntitlementController(Controller):
+    path = "/care-leavers/{care_leaver_id:int}/entitlements"
+    tags = ["Cases"]
+
+    @get("/", sync_to_thread=True, opt=rule("read"),
+         summary="Each entitlement of the local offer: eligible or not, and what has been done")
+    def standing(self, request: Request, uow: NamedDependency[UnitOfWork], care_leaver_id: FromPath[int]) -> list[dict]:
+        with uow.read() as session:
+            person = _in_scope(request, session, care_leaver_id)
+            found = offer.standing(session, person, today(request))
+        audit_care_leaver_access(request, uow, None, [care_leaver_id], "read")
+        return found
+
+    @put("/{code:str}", sync_to_thread=True, opt=rule("update"),
+         summary="Record that the young person was told, applied, took it up, or is not eligible")
+    def record(self, request: Request, uow: NamedDependency[UnitOfWork], care_leaver_id: FromPath[int],
+               code: FromPath[str], data: JSONBody[EntitlementStatus]) -> dict[str, Any]:
+        with uow.write() as session:
+            _in_scope(request, session, care_leaver_id)
+            entry = offer.record(session, care_leaver_id, code, data.status, actor_id=actor_id(request))
+            audit_care_leaver_access(request, uow, session, [care_leaver_id], "update")
+            return {"care_leaver_id": care_leaver_id, "code": code, "status": entry.status,
+                    "updated_at": entry.updated_at, "updated_by_id": entry.updated_by_id}
+
+
+OFFER_POLICY = {role: Access(frozenset({"list"})) for role in ("admin", "adviser", "mentor", "department")} | {
+    "manager": Access(frozenset({"list", "create"}))}
+
+
+class LocalOfferController(Controller):
+    path = "/local-offer"
+    tags = ["Local offer"]
+
+    @get("/", sync_to_thread=True, opt={"policy": OFFER_POLICY, "action": "list"}, summary="The council's local offer")
+    def list_offer(self, uow: NamedDependency[UnitOfWork]) -> list[OfferItem]:
+        with uow.read() as session:
+            return list(session.exec(select(OfferItem).where(OfferItem.active).order_by(OfferItem.id)))
+
+    @post("/", sync_to_thread=True, opt={"policy": OFFER_POLICY, "action": "create"},
+          summary="Add an entitlement to the local offer (eligibility by age)")
+    def add(self, uow: NamedDependency[UnitOfWork], data: JSONBody[OfferItemCreate]) -> OfferItem:
+        with uow.write() as session:
+            return offer.add_item(session, data)
+
+
 class AttentionController(Controller):
     path = "/attention"
     tags = ["Cases"]
@@ -125,6 +179,12 @@ class AttentionController(Controller):
     def pathway_reviews(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
         with uow.read() as session:
             return cases.pathway_reviews(session, today=today(request), adviser_id=_mine(request))
+
+    @get("/entitlements", sync_to_thread=True, opt=rule("list"),
+         summary="Eligible for an entitlement and not told, or told and not applied")
+    def entitlements(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
+        with uow.read() as session:
+            return offer.missed(session, today=today(request), adviser_id=_mine(request))
 
     @get("/waiting", sync_to_thread=True, opt=rule("list"),
          summary="Open cases waiting longer than the interval with no approved or live match")

@@ -2,6 +2,7 @@
 
 from matching.models.base import CloseRequest
 from matching.models.matches import AuditEvent, AuditEventPublic, CaseEvent, Contact, Match, MatchEvent, Outcome
+from matching.models.offer import Entitlement, OfferItem, OfferItemCreate
 from matching.models.opportunities import (
     Opportunity,
     OpportunityCreate,
@@ -32,6 +33,7 @@ from matching.models.people import (
 )
 
 __all__ = [
+    "Entitlement", "OfferItem", "OfferItemCreate",
     "CaseEvent", "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver",
     "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest", "Contact", "Department",
     "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match", "MatchEvent", "Mentor",
