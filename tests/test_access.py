@@ -50,6 +50,8 @@ EXPECTED = {
     ("GET", "/api/v1/care-leavers/{care_leaver_id:int}/entitlements"): {"manager", "adviser"},
     ("PUT", "/api/v1/care-leavers/{care_leaver_id:int}/entitlements/{code:str}"): {"manager", "adviser"},
     ("GET", "/api/v1/local-offer"): EVERYONE, ("POST", "/api/v1/local-offer"): {"manager"},
+    ("GET", "/api/v1/attention/check-ins"): {"manager", "adviser"},
+    ("POST", "/api/v1/matches/{match_id:int}/check-ins/{check_in_id:int}/done"): {"manager", "adviser", "department"},
 }
 
 

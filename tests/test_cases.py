@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
-from matching.cases import birthday
+from matching.dates import birthday
 from matching.models import CaseEvent
 from tests import factories
 

@@ -125,3 +125,30 @@ def test_stale_versions_and_who_may_move_what(client, people, engine):
     assert client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("approved", 1),
                        headers=people["adviser"].headers).status_code == 200
     assert client.get("/api/v1/matches", headers=people["other_department"].headers).json()["total"] == 0
+
+
+def test_check_ins_are_scheduled_listed_when_overdue_and_done(client, people, engine):
+    from datetime import date
+
+    person_id, job_id, mentor_id = _setup(client, people, engine)
+    client.app.state.clock = lambda: date(2026, 8, 31)
+    match_id = _match_in(engine, "proposed", person_id, mentor_id=mentor_id)
+    approved = client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("approved", 1)).json()
+    assert [(c["label"], c["due_on"]) for c in approved["check_ins"]] == [
+        ("2 weeks", "2026-09-14"), ("1 month", "2026-09-30"), ("2 months", "2026-10-31"), ("3 months", "2026-11-30"),
+        ("4 months", "2026-12-31"), ("5 months", "2027-01-31"), ("6 months", "2027-02-28")]
+    client.app.state.clock = lambda: date(2026, 9, 14)  # due today: not yet overdue
+    assert client.get("/api/v1/attention/check-ins").json() == []
+    client.app.state.clock = lambda: date(2026, 9, 15)
+    overdue = client.get("/api/v1/attention/check-ins", headers=people["adviser"].headers).json()
+    assert [(c["label"], c["days_overdue"]) for c in overdue] == [("2 weeks", 1)]
+    assert client.get("/api/v1/attention/check-ins", headers=people["other_adviser"].headers).json() == []
+    first = approved["check_ins"][0]["id"]
+    url = f"/api/v1/matches/{match_id}/check-ins/{first}/done"
+    assert client.post(url, json={"note": "Met twice; going well"}).json()["done_on"] == "2026-09-15"
+    assert client.post(url, json={"note": "again"}).status_code == 409
+    assert client.get("/api/v1/attention/check-ins").json() == []
+    client.app.state.clock = lambda: date(2026, 10, 5)  # the 1-month check-in is now overdue ...
+    assert len(client.get("/api/v1/attention/check-ins").json()) == 1
+    client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("withdrawn", 2))
+    assert client.get("/api/v1/attention/check-ins").json() == []  # ... unless the match has ended

@@ -180,6 +180,12 @@ class AttentionController(Controller):
         with uow.read() as session:
             return cases.pathway_reviews(session, today=today(request), adviser_id=_mine(request))
 
+    @get("/check-ins", sync_to_thread=True, opt=rule("list"),
+         summary="Follow-up check-ins overdue on matches still under way, longest overdue first")
+    def check_ins(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
+        with uow.read() as session:
+            return cases.overdue_check_ins(session, today=today(request), adviser_id=_mine(request))
+
     @get("/entitlements", sync_to_thread=True, opt=rule("list"),
          summary="Eligible for an entitlement and not told, or told and not applied")
     def entitlements(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:

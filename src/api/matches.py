@@ -16,7 +16,7 @@ from api.deps import UnitOfWork, actor_id
 from api.resources import Limit, Offset
 from matching import lifecycle
 from matching.errors import InvalidInput, NotFound
-from matching.models import CareLeaver, Match, MatchEvent, Opportunity
+from matching.models import CareLeaver, CheckIn, Match, MatchEvent, Opportunity
 
 # Departments record what happens at interview and after, for their own opportunities only.
 DEPARTMENT_STEPS = frozenset({"interviewed", "offered", "started", "not_successful", "sustained_3m",
@@ -37,6 +37,10 @@ class TransitionRequest(BaseModel):
     reason_code: str | None = Field(default=None, description="For a rejection: one of the listed reasons")
 
 
+class CheckInDone(BaseModel):
+    note: str = Field(min_length=3, max_length=2000, description="What was found; any action agreed")
+
+
 def _visible(user: Principal) -> list[Any]:
     """The matches a person may see: a manager all, an adviser their caseload's, a department its own."""
     if user.role == "adviser":
@@ -48,12 +52,14 @@ def _visible(user: Principal) -> list[Any]:
 
 def _view(session: Session, match: Match) -> dict[str, Any]:
     history = session.exec(select(MatchEvent).where(MatchEvent.match_id == match.id).order_by(MatchEvent.id)).all()
+    checks = session.exec(select(CheckIn).where(CheckIn.match_id == match.id).order_by(CheckIn.due_on)).all()
     return {"id": match.id, "version": match.version, "kind": match.kind, "state": match.state,
             "care_leaver_id": match.care_leaver_id, "mentor_id": match.mentor_id,
             "opportunity_id": match.opportunity_id, "score": match.score, "reasons": match.reasons,
             "model_version": match.model_version, "allowed_next": lifecycle.allowed_next(match),
             "history": [{"at": e.at, "from": e.from_state, "to": e.to_state, "by": e.actor_id, "reason": e.reason}
-                        for e in history]}
+                        for e in history],
+            "check_ins": [{"id": c.id, "label": c.label, "due_on": c.due_on, "done_on": c.done_on} for c in checks]}
 
 
 def _find(session: Session, user: Principal, match_id: int) -> Match:
@@ -97,5 +103,16 @@ class MatchController(Controller):
             _find(session, request.user, match_id)
             match = lifecycle.transition(session, match_id, lifecycle.Change(
                 to=data.to, version=data.version, reason=data.reason, reason_code=data.reason_code),
-                actor_id=actor_id(request))
+                actor_id=actor_id(request), today=request.app.state.clock())
             return _view(session, match)
+
+    @post("/{match_id:int}/check-ins/{check_in_id:int}/done", sync_to_thread=True, status_code=200,
+          opt=rule("update"), summary="Record that a follow-up check-in happened")
+    def check_in_done(self, request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
+                      check_in_id: FromPath[int], data: JSONBody[CheckInDone]) -> dict[str, Any]:
+        with uow.write() as session:
+            _find(session, request.user, match_id)
+            check = lifecycle.complete_check_in(session, match_id, check_in_id, note=data.note,
+                                                today=request.app.state.clock(), actor_id=actor_id(request))
+            return {"id": check.id, "match_id": match_id, "label": check.label, "due_on": check.due_on,
+                    "done_on": check.done_on, "done_by_id": check.done_by_id}

@@ -7,16 +7,16 @@ before 25), s.23A (a relevant child who returns home for 6 months ceases to be r
 takes `today`, so the boundaries are tested on exact days and never with sleeps.
 """
 
-import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
 from matching.coltypes import utcnow
+from matching.dates import add_months, birthday
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.lifecycle import HOLDING
-from matching.models import CareLeaver, CaseEvent, Contact, Match
+from matching.models import CareLeaver, CaseEvent, CheckIn, Contact, Match
 
 CLOSURE_REASONS = {
     "died": "The young person has died",
@@ -37,14 +37,6 @@ class ClosureRefused(Conflict):
     def __init__(self, rule: str):
         super().__init__(f"Not allowed: {rule}")
         self.rule = rule
-
-
-def birthday(born: date, years: int) -> date:
-    """The day someone attains an age; a 29 February birthday falls on 1 March in other years."""
-    try:
-        return born.replace(year=born.year + years)
-    except ValueError:
-        return date(born.year + years, 3, 1)
 
 
 @dataclass(frozen=True)
@@ -143,7 +135,7 @@ def pathway_reviews(session: Session, *, today: date, due_within_days: int = 28,
     query = select(CareLeaver).where(CareLeaver.case_status == "open")
     found = []
     for person in session.exec(_mine(query, adviser_id)):
-        due = _six_months_after(person.pathway_plan_reviewed_on) if person.pathway_plan_reviewed_on else today
+        due = add_months(person.pathway_plan_reviewed_on, 6) if person.pathway_plan_reviewed_on else today
         if due <= today + timedelta(days=due_within_days):
             found.append({"care_leaver_id": person.id, "case_reference": person.case_reference,
                           "personal_adviser_id": person.personal_adviser_id, "due_on": due,
@@ -162,13 +154,6 @@ def waiting(session: Session, *, today: date, weeks: int = 8, adviser_id: int | 
             for p in session.exec(_mine(query, adviser_id).order_by(CareLeaver.id))]
 
 
-def _six_months_after(day: date) -> date:
-    """The same day six months on, or that month's last day (31 August + 6 months = end of February)."""
-    year, month = divmod(day.month - 1 + 6, 12)
-    year, month = day.year + year, month + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def _mine(query, adviser_id: int | None):
     return query.where(CareLeaver.personal_adviser_id == adviser_id) if adviser_id else query
 
@@ -180,3 +165,17 @@ def _current(session: Session, care_leaver_id: int, version: int) -> CareLeaver:
     if person.version != version:
         raise StaleVersion("care leaver", care_leaver_id, version, person.version)
     return person
+
+
+def overdue_check_ins(session: Session, *, today: date, adviser_id: int | None = None) -> list[dict]:
+    """Check-ins past their day, not done, on matches still under way; the longest overdue first."""
+    holding = set().union(*HOLDING.values())
+    query = (select(CheckIn, Match, CareLeaver).join(Match, Match.id == CheckIn.match_id)
+             .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
+             .where(CheckIn.done_on.is_(None), CheckIn.due_on < today, Match.state.in_(holding)))
+    if adviser_id:
+        query = query.where(CareLeaver.personal_adviser_id == adviser_id)
+    return [{"check_in_id": check.id, "match_id": match.id, "label": check.label, "due_on": check.due_on,
+             "days_overdue": (today - check.due_on).days, "care_leaver_id": person.id,
+             "personal_adviser_id": person.personal_adviser_id}
+            for check, match, person in session.exec(query.order_by(CheckIn.due_on, CheckIn.id))]

@@ -7,14 +7,16 @@ refusal on any database.
 """
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from matching.coltypes import utcnow
+from matching.dates import add_months
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
-from matching.models import Match, MatchEvent, Mentor, Opportunity, Outcome
+from matching.models import CheckIn, Match, MatchEvent, Mentor, Opportunity, Outcome
 
 REOPEN = "proposed"
 MENTORING = {
@@ -56,6 +58,10 @@ REJECTION_REASONS = {
     "safeguarding": "A safeguarding concern",
     "other": "Other (explained in the note)",
 }
+# Follow-up: from the day a mentoring match is approved or a job or placement starts.
+CHECK_IN_STARTS = {("mentoring", "approved"), ("opportunity", "started")}
+CHECK_INS = [("2 weeks", None), ("1 month", 1), ("2 months", 2), ("3 months", 3), ("4 months", 4),
+             ("5 months", 5), ("6 months", 6)]
 NEEDS_A_REASON = {"rejected", "withdrawn", "ended_early", "not_successful", REOPEN}
 
 
@@ -79,7 +85,8 @@ def allowed_next(match: Match) -> list[str]:
     return sorted(MACHINES[match.kind][match.state])
 
 
-def transition(session: Session, match_id: int, change: Change, *, actor_id: int | None) -> Match:
+def transition(session: Session, match_id: int, change: Change, *, actor_id: int | None,
+               today: date | None = None) -> Match:
     match = session.get(Match, match_id)
     if match is None:
         raise NotFound("match", match_id)
@@ -99,12 +106,20 @@ def transition(session: Session, match_id: int, change: Change, *, actor_id: int
     if outcome := OUTCOMES.get((match.kind, change.to)):
         session.add(Outcome(match_id=match.id, kind=outcome, recorded_on=utcnow().date(), recorded_by_id=actor_id,
                             note=change.reason))
+    if (match.kind, change.to) in CHECK_IN_STARTS:
+        _schedule_check_ins(session, match, today or utcnow().date())
     match.state = change.to
     try:
         session.flush()  # the version check (version_id_col) makes a concurrent change fail here
     except StaleDataError as error:
         raise StaleVersion("match", match_id, change.version, change.version + 1) from error
     return match
+
+
+def _schedule_check_ins(session: Session, match: Match, start: date) -> None:
+    session.add_all(CheckIn(match_id=match.id, label=label,
+                            due_on=start + timedelta(weeks=2) if months is None else add_months(start, months))
+                    for label, months in CHECK_INS)
 
 
 def _check_reason(change: Change) -> None:
@@ -152,3 +167,15 @@ def propose(session: Session, *, care_leaver_id: int, mentor_id: int | None = No
     session.flush()
     session.add(MatchEvent(match_id=match.id, actor_id=actor_id, from_state=None, to_state="proposed"))
     return match
+
+
+def complete_check_in(session: Session, match_id: int, check_in_id: int, *, note: str, today: date,
+                      actor_id: int | None) -> CheckIn:
+    check = session.get(CheckIn, check_in_id)
+    if check is None or check.match_id != match_id:
+        raise NotFound("check-in", check_in_id)
+    if check.done_on is not None:
+        raise Conflict(f"check-in {check_in_id} was done on {check.done_on.isoformat()}")
+    check.done_on, check.done_by_id, check.note = today, actor_id, note
+    session.flush()
+    return check

@@ -10,8 +10,8 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from matching.cases import birthday
 from matching.coltypes import utcnow
+from matching.dates import birthday
 from matching.errors import InvalidInput, NotFound
 from matching.models import CareLeaver, Entitlement, OfferItem, OfferItemCreate
 

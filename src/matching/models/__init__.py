@@ -1,7 +1,16 @@
 """Every table, imported once so SQLModel.metadata (and Alembic) sees them all."""
 
 from matching.models.base import CloseRequest
-from matching.models.matches import AuditEvent, AuditEventPublic, CaseEvent, Contact, Match, MatchEvent, Outcome
+from matching.models.matches import (
+    AuditEvent,
+    AuditEventPublic,
+    CaseEvent,
+    CheckIn,
+    Contact,
+    Match,
+    MatchEvent,
+    Outcome,
+)
 from matching.models.offer import Entitlement, OfferItem, OfferItemCreate
 from matching.models.opportunities import (
     Opportunity,
@@ -33,7 +42,7 @@ from matching.models.people import (
 )
 
 __all__ = [
-    "Entitlement", "OfferItem", "OfferItemCreate",
+    "CheckIn", "Entitlement", "OfferItem", "OfferItemCreate",
     "CaseEvent", "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver",
     "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest", "Contact", "Department",
     "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match", "MatchEvent", "Mentor",

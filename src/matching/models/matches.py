@@ -103,3 +103,16 @@ class CaseEvent(SQLModel, table=True):
     reason_code: str = Field(default="", max_length=30)
     note: str = Field(default="", max_length=1000)
     rule: str = Field(default="", max_length=500)
+
+
+class CheckIn(SQLModel, table=True):
+    """A follow-up due on a match: scheduled when it starts, done by the adviser (or department)."""
+
+    __tablename__ = "check_ins"
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="matches.id", index=True)
+    due_on: date = Field(index=True)
+    label: str = Field(default="", max_length=60)
+    done_on: date | None = None
+    done_by_id: int | None = Field(default=None, foreign_key="users.id")
+    note: str = Field(default="", max_length=2000)
