@@ -11,9 +11,7 @@ import anyio
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult, DefineMiddleware
-from sqlmodel import Session
 
-from matching.models import User
 from matching.services import users
 
 
@@ -25,9 +23,9 @@ class Principal:
 
 
 def _principal(engine, token: str) -> Principal | None:
-    with Session(engine) as session:
-        user: User | None = users.user_for_token(session, token)
-        return Principal(user.id, user.role, user.department_id) if user else None
+    with engine.connect() as connection:
+        found = users.identity_for_token(connection, token)
+        return Principal(*found) if found else None
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
