@@ -57,6 +57,12 @@ def _in_scope(request: Request, session: Session, care_leaver_id: int) -> CareLe
     return person
 
 
+def _attention(request: Request, uow: UnitOfWork, listing: Callable[..., list[dict]], **options: Any) -> list[dict]:
+    """One attention list, for today, confined to an adviser's own caseload when an adviser asks."""
+    with uow.read() as session:
+        return listing(session, today=today(request), adviser_id=_mine(request), **options)
+
+
 def _mine(request: Request) -> int | None:
     return request.user.id if request.user.role == "adviser" else None
 
@@ -171,29 +177,24 @@ class AttentionController(Controller):
     @get("/not-in-touch", sync_to_thread=True, opt=rule("list"),
          summary="Open cases not contacted within the interval (default 8 weeks), longest first")
     def not_in_touch(self, request: Request, uow: NamedDependency[UnitOfWork], weeks: Weeks = 8) -> list[dict]:
-        with uow.read() as session:
-            return cases.not_in_touch(session, today=today(request), weeks=weeks, adviser_id=_mine(request))
+        return _attention(request, uow, cases.not_in_touch, weeks=weeks)
 
     @get("/pathway-reviews", sync_to_thread=True, opt=rule("list"),
          summary="Pathway-plan reviews overdue or due within 4 weeks")
     def pathway_reviews(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
-        with uow.read() as session:
-            return cases.pathway_reviews(session, today=today(request), adviser_id=_mine(request))
+        return _attention(request, uow, cases.pathway_reviews)
 
     @get("/check-ins", sync_to_thread=True, opt=rule("list"),
          summary="Follow-up check-ins overdue on matches still under way, longest overdue first")
     def check_ins(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
-        with uow.read() as session:
-            return cases.overdue_check_ins(session, today=today(request), adviser_id=_mine(request))
+        return _attention(request, uow, cases.overdue_check_ins)
 
     @get("/entitlements", sync_to_thread=True, opt=rule("list"),
          summary="Eligible for an entitlement and not told, or told and not applied")
     def entitlements(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
-        with uow.read() as session:
-            return offer.missed(session, today=today(request), adviser_id=_mine(request))
+        return _attention(request, uow, offer.missed)
 
     @get("/waiting", sync_to_thread=True, opt=rule("list"),
          summary="Open cases waiting longer than the interval with no approved or live match")
     def waiting(self, request: Request, uow: NamedDependency[UnitOfWork], weeks: Weeks = 8) -> list[dict]:
-        with uow.read() as session:
-            return cases.waiting(session, today=today(request), weeks=weeks, adviser_id=_mine(request))
+        return _attention(request, uow, cases.waiting, weeks=weeks)

@@ -132,11 +132,17 @@ def not_in_touch(session: Session, *, today: date, weeks: int = 8, adviser_id: i
 def pathway_reviews(session: Session, *, today: date, due_within_days: int = 28,
                     adviser_id: int | None = None) -> list[dict]:
     """Pathway plans are reviewed at least every six months: those overdue, and those due soon."""
-    query = select(CareLeaver).where(CareLeaver.case_status == "open")
+    horizon = today + timedelta(days=due_within_days)
+    # Only plans reviewed long enough ago can be due (an index scan); the 3 days cover month-end clamping
+    # (31 August + 6 months = 28 February). The exact due date is then worked out below.
+    latest = add_months(horizon, -6) + timedelta(days=3)
+    query = select(CareLeaver).where(CareLeaver.case_status == "open",
+                                     CareLeaver.pathway_plan_reviewed_on.is_(None)
+                                     | (CareLeaver.pathway_plan_reviewed_on <= latest))
     found = []
     for person in session.exec(_mine(query, adviser_id)):
         due = add_months(person.pathway_plan_reviewed_on, 6) if person.pathway_plan_reviewed_on else today
-        if due <= today + timedelta(days=due_within_days):
+        if due <= horizon:
             found.append({"care_leaver_id": person.id, "case_reference": person.case_reference,
                           "personal_adviser_id": person.personal_adviser_id, "due_on": due,
                           "overdue": due < today or person.pathway_plan_reviewed_on is None})

@@ -61,7 +61,8 @@ def missed(session: Session, *, today: date, adviser_id: int | None = None) -> l
     people = select(CareLeaver).where(CareLeaver.case_status == "open")
     if adviser_id:
         people = people.where(CareLeaver.personal_adviser_id == adviser_id)
-    statuses = {(e.care_leaver_id, e.offer_code): e.status for e in session.exec(select(Entitlement))}
+    recorded = select(Entitlement).where(Entitlement.care_leaver_id.in_(people.with_only_columns(CareLeaver.id)))
+    statuses = {(e.care_leaver_id, e.offer_code): e.status for e in session.exec(recorded)}
     found = []
     for person in session.exec(people.order_by(CareLeaver.id)):
         for item in items:
