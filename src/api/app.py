@@ -12,6 +12,7 @@ from api.access import require_access
 from api.auth import bearer_auth
 from api.cases import AttentionController, CaseController, EntitlementController, LocalOfferController
 from api.deps import UnitOfWork, provide_uow
+from api.engine import controllers as engine_controllers
 from api.errors import problem_details
 from api.health import health
 from api.matches import MatchController
@@ -26,7 +27,7 @@ def api_v1() -> Router:
     """Every JSON route: signed in with a bearer token, and allowed by its policy (api/access.py)."""
     return Router(path="/api/v1", route_handlers=[*controllers, AccountsController, MeController, MatchController,
                                                      CaseController, AttentionController, EntitlementController,
-                                                     LocalOfferController],
+                                                     LocalOfferController, *engine_controllers],
                   middleware=[bearer_auth], guards=[require_access])
 
 

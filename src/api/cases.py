@@ -13,14 +13,14 @@ from sqlmodel import Session, select
 from api.access import Access, ensure_in_scope, own_caseload, scope_of
 from api.deps import UnitOfWork, actor_id
 from api.records import audit_care_leaver_access
-from matching import cases, offer
+from matching import cases, council_settings, offer
 from matching.errors import NotFound
 from matching.models import CareLeaver, CareLeaverPublic, OfferItem, OfferItemCreate
 from matching.vocab import ContactKind
 
 POLICY = {"manager": Access(frozenset({"list", "read", "update"})),
           "adviser": Access(frozenset({"list", "read", "update"}), own_caseload)}
-Weeks = Annotated[int, QueryParameter(ge=1, le=104)]
+Weeks = Annotated[int | None, QueryParameter(ge=1, le=104)]
 
 
 def rule(action: str) -> dict[str, Any]:
@@ -57,9 +57,21 @@ def _in_scope(request: Request, session: Session, care_leaver_id: int) -> CareLe
     return person
 
 
-def _attention(request: Request, uow: UnitOfWork, listing: Callable[..., list[dict]], **options: Any) -> list[dict]:
+# Each list's interval: the request may set it; otherwise the manager's follow-up settings decide.
+INTERVALS = {cases.not_in_touch: ("weeks", "not_in_touch_weeks"), cases.waiting: ("weeks", "waiting_weeks"),
+             cases.no_recent_meeting: ("days", "no_meeting_days"),
+             cases.pathway_reviews: ("due_within_days", "pathway_due_within_days")}
+
+
+def _attention(request: Request, uow: UnitOfWork, listing: Callable[..., list[dict]],
+               interval: int | None = None) -> list[dict]:
     """One attention list, for today, confined to an adviser's own caseload when an adviser asks."""
     with uow.read() as session:
+        options = {}
+        if listing in INTERVALS:
+            option, setting = INTERVALS[listing]
+            follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+            options[option] = interval or getattr(follow_up, setting)
         return listing(session, today=today(request), adviser_id=_mine(request), **options)
 
 
@@ -175,12 +187,12 @@ class AttentionController(Controller):
     tags = ["Cases"]
 
     @get("/not-in-touch", sync_to_thread=True, opt=rule("list"),
-         summary="Open cases not contacted within the interval (default 8 weeks), longest first")
-    def not_in_touch(self, request: Request, uow: NamedDependency[UnitOfWork], weeks: Weeks = 8) -> list[dict]:
-        return _attention(request, uow, cases.not_in_touch, weeks=weeks)
+         summary="Open cases not contacted within the interval (settings: 8 weeks by default), longest first")
+    def not_in_touch(self, request: Request, uow: NamedDependency[UnitOfWork], weeks: Weeks = None) -> list[dict]:
+        return _attention(request, uow, cases.not_in_touch, weeks)
 
     @get("/pathway-reviews", sync_to_thread=True, opt=rule("list"),
-         summary="Pathway-plan reviews overdue or due within 4 weeks")
+         summary="Pathway-plan reviews overdue or due soon (settings: within 28 days by default)")
     def pathway_reviews(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
         return _attention(request, uow, cases.pathway_reviews)
 
@@ -195,6 +207,12 @@ class AttentionController(Controller):
         return _attention(request, uow, offer.missed)
 
     @get("/waiting", sync_to_thread=True, opt=rule("list"),
-         summary="Open cases waiting longer than the interval with no approved or live match")
-    def waiting(self, request: Request, uow: NamedDependency[UnitOfWork], weeks: Weeks = 8) -> list[dict]:
-        return _attention(request, uow, cases.waiting, weeks=weeks)
+         summary="Open cases waiting longer than the interval (settings) with no approved or live match")
+    def waiting(self, request: Request, uow: NamedDependency[UnitOfWork], weeks: Weeks = None) -> list[dict]:
+        return _attention(request, uow, cases.waiting, weeks)
+
+    @get("/no-meetings", sync_to_thread=True, opt=rule("list"),
+         summary="Mentoring matches with no meeting logged for longer than the interval (settings: 90 days)")
+    def no_meetings(self, request: Request, uow: NamedDependency[UnitOfWork],
+                    days: Annotated[int | None, QueryParameter(ge=1, le=365)] = None) -> list[dict]:
+        return _attention(request, uow, cases.no_recent_meeting, days)

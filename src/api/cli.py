@@ -1,4 +1,4 @@
-"""The `springboard` command: serve, migrate, load demo data, import spreadsheets."""
+"""The `springboard` command: serve, migrate, load demo data, import spreadsheets, run the matching engine."""
 
 from pathlib import Path
 
@@ -6,10 +6,11 @@ import click
 from pydantic import ValidationError
 from sqlmodel import select
 
-from matching import db, vocab
+from matching import db, engine, vocab
 from matching.errors import DomainError, InvalidInput
 from matching.imports import KINDS, ImportFailed, import_file
-from matching.models import ApiTokenCreate, Department, UserCreate
+from matching.models import ApiTokenCreate, CareLeaver, Department, UserCreate
+from matching.services import audit
 from matching.services import users as users_service
 from matching.settings import get_settings
 
@@ -144,3 +145,76 @@ def _reason(error: Exception) -> str:
         first = error.errors()[0]
         return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
     return str(error)
+
+
+@main.group(help="The matching engine: runs, explanations, learning and fairness.")
+def match() -> None:
+    pass
+
+
+def _today():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def _show_progress(stage: str, done: int, total: int) -> None:
+    click.echo(f"\r  {stage}: {done}/{total}", err=True, nl=done >= total)
+
+
+@match.command(name="run", help="Propose the best set of matches now, in one transaction.")
+def match_run() -> None:
+    try:
+        run = engine.run(db.engine_for(_url()), today=_today(), actor_id=None, source="cli", progress=_show_progress)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    for kind in ("mentoring", "opportunity"):
+        counts = run.counts[kind]
+        click.echo(f"{kind}: {counts['proposals']} proposals from {counts['candidates']} candidates "
+                   f"({counts['pairs_considered']} pairs within reach)")
+    stages = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in run.counts["seconds"].items())
+    click.echo(f"Run {run.id}: {run.counts['people']} open cases, model {run.model_version}, "
+               f"{run.duration_ms / 1000:.2f}s ({stages}).")
+
+
+@match.command(name="explain", help="A young person's ranked alternatives with reasons, and what excluded the rest.")
+@click.argument("case_reference")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
+def match_explain(case_reference: str, limit: int) -> None:
+    with db.session_scope(db.engine_for(_url())) as session:
+        person = session.exec(select(CareLeaver).where(CareLeaver.case_reference == case_reference)).first()
+        if person is None:
+            raise click.ClickException(f"no care leaver has the case reference {case_reference}")
+        found = engine.alternatives(session, person.id, today=_today(), limit=limit)
+        audit.record_access(session, actor_id=None, action="read", entity="care_leaver", ids=[person.id],
+                     route="cli: match explain", client="cli")
+    click.echo(f"{case_reference} (scored by {found['model_version']})")
+    for kind in ("mentoring", "opportunity"):
+        part = found[kind]
+        click.echo(f"\n{kind.capitalize()}: {part['eligible']} eligible")
+        for rank, item in enumerate(part["ranked"], 1):
+            click.echo(f"  {rank}. {item['label']} (score {item['score']:.2f}): {'; '.join(item['reasons'])}")
+        for excluded in part["excluded"]:
+            click.echo(f"  excluded {excluded['count']}: {excluded['says']} [{excluded['rule']}]")
+
+
+@match.command(name="train", help="Retrain on recorded outcomes; keep the model only if it does better held out.")
+def match_train() -> None:
+    settings = get_settings()
+    with db.session_scope(db.writer(db.engine_for(_url()))) as session:
+        result = engine.train(session, today=_today(), actor_id=None, models_dir=settings.data_dir / "models")
+    if isinstance(result, dict):
+        click.echo(f"Not trained: {result['reason']} (have {result['labelled']}).")
+        return
+    held_out, current = result.metrics["held_out"], result.metrics["current_on_same_rows"]
+    click.echo(f"{result.version}: ROC AUC {held_out['roc_auc']:.3f} held out, against "
+               f"{current['roc_auc']:.3f} for {current['version']}: {result.status}.")
+
+
+@match.command(name="fairness", help="Success rate and exposure per group, as JSON.")
+def match_fairness() -> None:
+    import json
+
+    with db.session_scope(db.engine_for(_url())) as session:
+        click.echo(json.dumps(engine.fairness(session, today=_today()), indent=2))

@@ -1,5 +1,6 @@
 """Matches: read them with their history and allowed next states, and move them along their lifecycle."""
 
+from datetime import date
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -16,7 +17,8 @@ from api.deps import UnitOfWork, actor_id
 from api.resources import Limit, Offset
 from matching import lifecycle
 from matching.errors import InvalidInput, NotFound
-from matching.models import CareLeaver, CheckIn, Match, MatchEvent, Opportunity
+from matching.models import CareLeaver, CheckIn, Match, MatchEvent, Meeting, Opportunity
+from matching.vocab import MeetingKind
 
 # Departments record what happens at interview and after, for their own opportunities only.
 DEPARTMENT_STEPS = frozenset({"interviewed", "offered", "started", "not_successful", "sustained_3m",
@@ -37,6 +39,17 @@ class TransitionRequest(BaseModel):
     reason_code: str | None = Field(default=None, description="For a rejection: one of the listed reasons")
 
 
+class MeetingIn(BaseModel):
+    met_on: date
+    kind: MeetingKind
+    note: str = Field(default="", max_length=2000, description="A line about how it went; no case notes")
+
+
+def meeting_view(meeting: Meeting) -> dict[str, Any]:
+    return {"id": meeting.id, "match_id": meeting.match_id, "met_on": meeting.met_on, "kind": meeting.kind,
+            "note": meeting.note, "logged_by_id": meeting.logged_by_id}
+
+
 class CheckInDone(BaseModel):
     note: str = Field(min_length=3, max_length=2000, description="What was found; any action agreed")
 
@@ -53,13 +66,15 @@ def _visible(user: Principal) -> list[Any]:
 def _view(session: Session, match: Match) -> dict[str, Any]:
     history = session.exec(select(MatchEvent).where(MatchEvent.match_id == match.id).order_by(MatchEvent.id)).all()
     checks = session.exec(select(CheckIn).where(CheckIn.match_id == match.id).order_by(CheckIn.due_on)).all()
+    meetings = session.exec(select(Meeting).where(Meeting.match_id == match.id).order_by(Meeting.met_on)).all()
     return {"id": match.id, "version": match.version, "kind": match.kind, "state": match.state,
             "care_leaver_id": match.care_leaver_id, "mentor_id": match.mentor_id,
             "opportunity_id": match.opportunity_id, "score": match.score, "reasons": match.reasons,
             "model_version": match.model_version, "allowed_next": lifecycle.allowed_next(match),
             "history": [{"at": e.at, "from": e.from_state, "to": e.to_state, "by": e.actor_id, "reason": e.reason}
                         for e in history],
-            "check_ins": [{"id": c.id, "label": c.label, "due_on": c.due_on, "done_on": c.done_on} for c in checks]}
+            "check_ins": [{"id": c.id, "label": c.label, "due_on": c.due_on, "done_on": c.done_on} for c in checks],
+            "meetings": [meeting_view(m) for m in meetings]}
 
 
 def _find(session: Session, user: Principal, match_id: int) -> Match:
@@ -116,3 +131,15 @@ class MatchController(Controller):
                                                 today=request.app.state.clock(), actor_id=actor_id(request))
             return {"id": check.id, "match_id": match_id, "label": check.label, "due_on": check.due_on,
                     "done_on": check.done_on, "done_by_id": check.done_by_id}
+
+    @post("/{match_id:int}/meetings", sync_to_thread=True, opt=rule("update"),
+          summary="Log a mentoring meeting on the young person's behalf (mentors use /me/mentees)")
+    def log_meeting(self, request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
+                    data: JSONBody[MeetingIn]) -> dict[str, Any]:
+        if request.user.role == "department":
+            raise NotFound("mentoring match", match_id)
+        with uow.write() as session:
+            _find(session, request.user, match_id)
+            return meeting_view(lifecycle.log_meeting(session, match_id, met_on=data.met_on, kind=data.kind,
+                                                      note=data.note, today=request.app.state.clock(),
+                                                      actor_id=actor_id(request)))

@@ -13,14 +13,20 @@ from sqlmodel import Session, select
 
 from api.access import Access
 from api.deps import UnitOfWork, actor_id
+from api.matches import MeetingIn, meeting_view
 from api.records import audit_care_leaver_access
 from api.resources import Limit, Offset
+from matching import lifecycle
+from matching.errors import NotFound
 from matching.models import (
     ApiToken,
     ApiTokenCreate,
     ApiTokenPublic,
     AuditEvent,
     AuditEventPublic,
+    Match,
+    Meeting,
+    Mentor,
     User,
     UserCreate,
     UserPublic,
@@ -93,6 +99,17 @@ class AccountsController(Controller):
                                                       limit=limit, offset=offset, total=total)
 
 
+MENTOR = {"mentor": Access(frozenset({"list", "update"}))}
+
+
+def _my_mentee_match(session: Session, mentor_user_id: int, match_id: int) -> None:
+    """Only the mentor's own mentoring matches; anyone else's is "not found", so ids cannot be probed."""
+    mine = session.exec(select(Match.id).join(Mentor, Mentor.id == Match.mentor_id)
+                        .where(Match.id == match_id, Mentor.user_id == mentor_user_id)).first()
+    if mine is None:
+        raise NotFound("mentoring match", match_id)
+
+
 class MeController(Controller):
     path = "/me"
     tags = ["Me"]
@@ -102,10 +119,28 @@ class MeController(Controller):
         with uow.read() as session:
             return UserPublic.model_validate(session.get(User, request.user.id))
 
-    @get("/mentees", sync_to_thread=True, opt=rule({"mentor": Access(frozenset({"list"}))}, "list"),
+    @get("/mentees", sync_to_thread=True, opt=rule(MENTOR, "list"),
          summary="My mentees: first name, interests, goals and our contact arrangements")
     def mentees(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict[str, Any]]:
         return _audited_view(request, uow, lambda session: views.mentees(session, request.user.id))
+
+    @post("/mentees/{match_id:int}/meetings", sync_to_thread=True, opt=rule(MENTOR, "update"),
+          summary="Log a meeting with one of my mentees")
+    def log_meeting(self, request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
+                    data: JSONBody[MeetingIn]) -> dict[str, Any]:
+        with uow.write() as session:
+            _my_mentee_match(session, request.user.id, match_id)
+            return meeting_view(lifecycle.log_meeting(session, match_id, met_on=data.met_on, kind=data.kind,
+                                                      note=data.note, today=request.app.state.clock(),
+                                                      actor_id=actor_id(request)))
+
+    @get("/mentees/{match_id:int}/meetings", sync_to_thread=True, opt=rule(MENTOR, "list"),
+         summary="The meetings I have logged with one of my mentees")
+    def meetings(self, request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int]) -> list[dict]:
+        with uow.read() as session:
+            _my_mentee_match(session, request.user.id, match_id)
+            rows = session.exec(select(Meeting).where(Meeting.match_id == match_id).order_by(Meeting.met_on))
+            return [meeting_view(m) for m in rows]
 
     @get("/referrals", sync_to_thread=True, opt=rule({"department": Access(frozenset({"list"}))}, "list"),
          summary="Young people referred to my department's opportunities (what an employer needs)")

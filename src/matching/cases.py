@@ -10,13 +10,14 @@ takes `today`, so the boundaries are tested on exact days and never with sleeps.
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from matching.coltypes import utcnow
 from matching.dates import add_months, birthday
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.lifecycle import HOLDING
-from matching.models import CareLeaver, CaseEvent, CheckIn, Contact, Match
+from matching.models import CareLeaver, CaseEvent, CheckIn, Contact, Match, MatchEvent, Meeting
 
 CLOSURE_REASONS = {
     "died": "The young person has died",
@@ -185,3 +186,26 @@ def overdue_check_ins(session: Session, *, today: date, adviser_id: int | None =
              "days_overdue": (today - check.due_on).days, "care_leaver_id": person.id,
              "personal_adviser_id": person.personal_adviser_id}
             for check, match, person in session.exec(query.order_by(CheckIn.due_on, CheckIn.id))]
+
+
+def no_recent_meeting(session: Session, *, today: date, days: int = 90, adviser_id: int | None = None) -> list[dict]:
+    """Mentoring matches under way with no meeting logged for `days` (counted from approval if none yet)."""
+    last_met = (sa.select(Meeting.match_id, sa.func.max(Meeting.met_on).label("on"))
+                .group_by(Meeting.match_id).subquery())
+    approved = (sa.select(MatchEvent.match_id, sa.func.max(MatchEvent.at).label("at"))
+                .where(MatchEvent.to_state == "approved").group_by(MatchEvent.match_id).subquery())
+    query = (sa.select(Match.id, Match.state, Match.mentor_id, CareLeaver.id.label("care_leaver_id"),
+                       CareLeaver.personal_adviser_id, last_met.c.on, approved.c.at)
+             .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
+             .outerjoin(last_met, last_met.c.match_id == Match.id).outerjoin(approved, approved.c.match_id == Match.id)
+             .where(Match.kind == "mentoring", Match.state.in_(HOLDING["mentoring"])))
+    if adviser_id:
+        query = query.where(CareLeaver.personal_adviser_id == adviser_id)
+    found = []
+    for row in session.execute(query.order_by(Match.id)):
+        since = row.on or (row.at.date() if row.at else None)
+        if since is None or (today - since).days > days:
+            found.append({"match_id": row.id, "state": row.state, "mentor_id": row.mentor_id,
+                          "care_leaver_id": row.care_leaver_id, "personal_adviser_id": row.personal_adviser_id,
+                          "last_meeting_on": row.on, "days_since": (today - since).days if since else None})
+    return sorted(found, key=lambda item: -(item["days_since"] or 10**6))

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from matching.coltypes import utcnow
 from matching.dates import add_months
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
-from matching.models import CheckIn, Match, MatchEvent, Mentor, Opportunity, Outcome
+from matching.models import CheckIn, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome
 
 REOPEN = "proposed"
 MENTORING = {
@@ -179,3 +179,21 @@ def complete_check_in(session: Session, match_id: int, check_in_id: int, *, note
     check.done_on, check.done_by_id, check.note = today, actor_id, note
     session.flush()
     return check
+
+
+def log_meeting(session: Session, match_id: int, *, met_on: date, kind: str, note: str, today: date,
+                actor_id: int | None) -> Meeting:
+    """A mentor (or the adviser) logs a meeting on a mentoring match that is under way."""
+    match = session.get(Match, match_id)
+    if match is None or match.kind != "mentoring":
+        raise NotFound("mentoring match", match_id)
+    if match.state not in HOLDING["mentoring"]:
+        raise Conflict(f"mentoring match {match_id} is {match.state}; meetings are logged while it is under way")
+    if met_on > today:
+        raise InvalidInput("met_on", "cannot be in the future")
+    if met_on < match.created_at.date():
+        raise InvalidInput("met_on", "cannot be before the match was proposed")
+    meeting = Meeting(match_id=match_id, met_on=met_on, kind=kind, note=note, logged_by_id=actor_id)
+    session.add(meeting)
+    session.flush()
+    return meeting

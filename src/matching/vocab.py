@@ -132,6 +132,7 @@ OPPORTUNITY_STATUSES = {"draft": "Draft", "open": "Open", "closed": "Closed", "w
 DAYS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
         "sat": "Saturday", "sun": "Sunday"}
 CONTACT_KINDS = {"visit": "Visit", "call": "Call", "message": "Message", "other": "Other"}
+MEETING_KINDS = {"in_person": "In person", "video": "Video call", "call": "Phone call", "message": "Messages"}
 # RQF levels: 0 = entry level or none; 2 = GCSE grades 9-4; 3 = A level; 6 = degree; 8 = doctorate.
 RQF_LEVELS = range(0, 9)
 
@@ -165,6 +166,7 @@ OpportunityKind = code(OPPORTUNITY_KINDS, "opportunity kind")
 OpportunityStatus = code(OPPORTUNITY_STATUSES, "opportunity status")
 Day = code(DAYS, "day")
 ContactKind = code(CONTACT_KINDS, "contact kind")
+MeetingKind = code(MEETING_KINDS, "meeting kind")
 Disability = Literal["yes", "no", "not_known"]
 
 # Match states (the allowed transitions between them live in matching/lifecycle.py).

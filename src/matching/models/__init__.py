@@ -1,6 +1,7 @@
 """Every table, imported once so SQLModel.metadata (and Alembic) sees them all."""
 
 from matching.models.base import CloseRequest
+from matching.models.engine import MatchRun, ScoringModel, Setting
 from matching.models.matches import (
     AuditEvent,
     AuditEventPublic,
@@ -9,6 +10,7 @@ from matching.models.matches import (
     Contact,
     Match,
     MatchEvent,
+    Meeting,
     Outcome,
 )
 from matching.models.offer import Entitlement, OfferItem, OfferItemCreate
@@ -42,7 +44,7 @@ from matching.models.people import (
 )
 
 __all__ = [
-    "CheckIn", "Entitlement", "OfferItem", "OfferItemCreate",
+    "CheckIn", "Meeting", "MatchRun", "ScoringModel", "Setting", "Entitlement", "OfferItem", "OfferItemCreate",
     "CaseEvent", "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver",
     "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest", "Contact", "Department",
     "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match", "MatchEvent", "Mentor",

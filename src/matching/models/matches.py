@@ -116,3 +116,16 @@ class CheckIn(SQLModel, table=True):
     done_on: date | None = None
     done_by_id: int | None = Field(default=None, foreign_key="users.id")
     note: str = Field(default="", max_length=2000)
+
+
+class Meeting(SQLModel, table=True):
+    """A mentor's log of meeting their mentee; the newest one keeps a mentoring match off the 90-day list."""
+
+    __tablename__ = "meetings"
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="matches.id", index=True)
+    met_on: date = Field(index=True)
+    kind: str = code_field(10, description="in_person, video, call or message")
+    note: str = Field(default="", max_length=2000, description="Kept short: no case notes here")
+    logged_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,132 @@
+"""What makes a pair a good one: each criterion as a number in [0, 1] per pair, and as words for a person.
+
+Like the rules, each feature works on arrays of pair positions, so runs, explanations and training all
+compute them with the same code. `APPLIES` says which kinds a criterion means anything for; scores are
+normalised over those only, so a mentor is not marked down for having no closing date.
+"""
+
+import numpy as np
+
+from matching.engine.state import State, bitsets, tfidf
+from matching.vocab import DAYS
+
+FULL_DAYS_SHARED = 2       # two shared free days make a mentoring pair easy to arrange
+HOURS_PER_DAY = 7.5
+WAITING_FULL_WEEKS = 26    # after six months of waiting, the waiting criterion is at its strongest
+DENSE_CELLS = 20_000_000   # largest people-by-targets similarity block computed densely (160 MB)
+
+
+def interests(state: State, kind: str, pi: np.ndarray, ti: np.ndarray) -> np.ndarray:
+    """Cosine similarity of tf-idf vectors: interests, skills and goals against expertise or the job."""
+    vectors = tfidf(state, kind)
+    if vectors is None or len(pi) == 0:
+        return np.zeros(len(pi))
+    people, targets = vectors
+    rows, r = np.unique(pi, return_inverse=True)
+    cols, c = np.unique(ti, return_inverse=True)
+    if len(rows) * len(cols) <= DENSE_CELLS:  # a block of pairs (a run's chunk, one person): one product
+        out = (people[rows] @ targets[cols].T).toarray()[r, c]
+    else:  # scattered pairs (training): row by row
+        out = np.asarray(people[pi].multiply(targets[ti]).sum(axis=1)).ravel()
+    return np.clip(out, 0.0, 1.0)
+
+
+def _overlap(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, attribute: str) -> np.ndarray:
+    people, targets = bitsets(state, kind, attribute)
+    return (np.bitwise_and(people[pi], targets[ti]) != 0).any(axis=1).astype(np.float64)
+
+
+def sector(state, kind, pi, ti):
+    return _overlap(state, kind, pi, ti, "sectors")
+
+
+def languages(state, kind, pi, ti):
+    return _overlap(state, kind, pi, ti, "languages")
+
+
+def distance(state, kind, pi, ti):
+    """1 next door, 0 at the furthest the young person will travel; 0 when a district is unknown."""
+    delta = state.people.xy[pi] - state.targets[kind].xy[ti]
+    km = np.hypot(delta[:, 0], delta[:, 1])
+    closeness = 1.0 - km / np.maximum(state.people.travel_km[pi], 1.0)
+    return np.clip(np.nan_to_num(closeness, nan=0.0), 0.0, 1.0)
+
+
+def days(state, kind, pi, ti):
+    free = state.people.days[pi]
+    if kind == "mentoring":
+        return np.minimum(1.0, np.bitwise_count(free & state.targets[kind].days[ti]) / FULL_DAYS_SHARED)
+    free = np.bitwise_count(free)
+    needed = np.ceil(state.targets[kind].hours[ti] / HOURS_PER_DAY)
+    return np.where(needed > 0, np.minimum(1.0, free / np.maximum(needed, 1)), 1.0)
+
+
+def qualification(state, kind, pi, ti):
+    """1 when the young person has what is asked, fading when far over-qualified (it may not stretch them)."""
+    if kind == "mentoring":
+        return np.zeros(len(pi))
+    over = state.people.qualification[pi].astype(np.float64) - state.targets[kind].qualification[ti]
+    return np.clip(1.0 - np.maximum(over - 2, 0) * 0.25, 0.0, 1.0)
+
+
+def ring_fenced(state, kind, pi, ti):
+    return state.targets[kind].ring_fenced[ti].astype(np.float64)
+
+
+def guaranteed_interview(state, kind, pi, ti):
+    return state.targets[kind].guaranteed_interview[ti].astype(np.float64)
+
+
+def waiting(state, kind, pi, ti):
+    return np.minimum(1.0, state.people.waiting_weeks[pi] / WAITING_FULL_WEEKS)
+
+
+FEATURE_FUNCTIONS = {"interests": interests, "sector": sector, "distance": distance, "days": days,
+                     "languages": languages, "qualification": qualification, "ring_fenced": ring_fenced,
+                     "guaranteed_interview": guaranteed_interview, "waiting": waiting}
+OPPORTUNITY_ONLY = {"qualification", "ring_fenced", "guaranteed_interview"}
+APPLIES = {kind: np.array([kind == "opportunity" or name not in OPPORTUNITY_ONLY for name in FEATURE_FUNCTIONS])
+           for kind in ("mentoring", "opportunity")}
+
+
+def feature_matrix(state: State, kind: str, pi: np.ndarray, ti: np.ndarray) -> np.ndarray:
+    """(pairs, features) in the order of FEATURE_FUNCTIONS."""
+    return np.column_stack([np.asarray(f(state, kind, pi, ti), dtype=np.float64)
+                            for f in FEATURE_FUNCTIONS.values()]) if len(pi) else np.zeros((0, len(FEATURE_FUNCTIONS)))
+
+
+def _listed(words) -> str:
+    words = sorted(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def describe(state: State, kind: str, p: int, t: int, feature: str) -> str | None:
+    """The reason a criterion gives for one pair, in words a young person or adviser understands."""
+    person, side = state.people, state.targets[kind]
+    if feature == "interests":
+        shared = person.tags[p] & side.tags[t]
+        return f"both interested in {_listed(list(shared)[:3])}" if shared else "similar interests and goals"
+    if feature == "sector":
+        shared = person.sectors[p] & side.sectors[t]
+        return f"wants to work in {_listed(shared)}" if shared else None
+    if feature == "distance":
+        km = float(np.hypot(*(person.xy[p] - side.xy[t])))
+        return None if np.isnan(km) else "in the same postcode district" if km < 0.5 else f"{km:.1f} km away"
+    if feature == "days":
+        if kind == "mentoring":
+            both = [day for bit, day in enumerate(DAYS) if (person.days[p] & side.days[t]) >> bit & 1]
+            return f"both free on {_listed([DAYS[d] for d in both])}" if both else None
+        return f"{side.hours[t]:g} hours a week fits the days they are free"
+    if feature == "languages":
+        shared = person.languages[p] & side.languages[t]
+        return f"speaks {_listed([w.title() for w in shared])}" if shared else None
+    if feature == "qualification":
+        return f"has the level {side.qualification[t]} qualification it asks for" if side.qualification[t] else \
+            "no qualification needed"
+    if feature == "ring_fenced":
+        return "ring-fenced for care leavers"
+    if feature == "guaranteed_interview":
+        return "guaranteed interview"
+    if feature == "waiting":
+        return f"waiting {int(person.waiting_weeks[p])} weeks"
+    return None

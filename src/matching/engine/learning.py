@@ -1,0 +1,217 @@
+"""Learning from outcomes: train, check on held-out outcomes, keep only a better model, and report fairness.
+
+Labels come from the lifecycle: an outcome of success (placement completed, job or mentoring sustained)
+is 1; an early ending, an unsuccessful application or an adviser's rejection is 0. The model is a
+scikit-learn pipeline (a logistic regression over the same criteria the weights use, so it still explains
+itself) calibrated to a probability of success. It is stored with skops, never pickle, and its file's
+SHA-256 is kept in the database and checked before every load, so a swapped file is refused.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+import sqlalchemy as sa
+from sklearn.calibration import CalibratedClassifierCV, calibration_curve
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sqlmodel import Session, select
+
+from matching import council_settings
+from matching.coltypes import utcnow
+from matching.council_settings import MatchingSettings
+from matching.engine.features import feature_matrix
+from matching.engine.scoring import Scorer, model_input, weights_scorer
+from matching.engine.state import KINDS, State, read_state
+from matching.errors import Conflict
+from matching.models import CareLeaver, Match, MatchRun, Outcome, ScoringModel
+
+SUCCESS = {"placement_completed", "job_sustained_3m", "job_sustained_6m", "mentoring_sustained_6m"}
+FAILURE = {"ended_early", "not_successful"}
+MIN_LABELLED, MIN_PER_CLASS = 200, 30  # below this, the documented default weights are used
+HELD_OUT = 0.25
+# What a stored model may contain; anything else in the file and it is not loaded.
+TRUSTED = ["sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
+           "sklearn.utils._bunch.Bunch"]
+
+
+class ModelRefused(Conflict):
+    pass
+
+
+@dataclass
+class Labelled:
+    state: State
+    kind: np.ndarray
+    pi: np.ndarray
+    ti: np.ndarray
+    label: np.ndarray
+
+    def features(self) -> np.ndarray:
+        """Model input for every labelled pair, kind by kind, in the original order."""
+        out = np.zeros((len(self.label), len(council_settings.FEATURES) + 1))
+        for kind in KINDS:
+            rows = np.flatnonzero(self.kind == kind)
+            out[rows] = model_input(kind, feature_matrix(self.state, kind, self.pi[rows], self.ti[rows]))
+        return out
+
+
+def labelled_pairs(session: Session, today: date) -> Labelled:
+    m, o = Match.__table__.c, Outcome.__table__.c
+    outcomes: dict[int, int] = {}
+    for match_id, kind in session.execute(sa.select(o.match_id, o.kind).where(o.kind.in_(SUCCESS | FAILURE))):
+        outcomes[match_id] = max(outcomes.get(match_id, 0), int(kind in SUCCESS))
+    rows = session.execute(sa.select(m.id, m.care_leaver_id, m.kind, m.mentor_id, m.opportunity_id, m.state)
+                           .where(m.id.in_(list(outcomes)) | (m.state == "rejected")).order_by(m.id)).all()
+    state = read_state(session.connection(), today, only=sorted({r.care_leaver_id for r in rows}))
+    person_at = {int(i): n for n, i in enumerate(state.people.ids)}
+    kept = [r for r in rows if (r.mentor_id or r.opportunity_id) in state.targets[r.kind].index]
+    return Labelled(
+        state=state, kind=np.array([r.kind for r in kept]),
+        pi=np.array([person_at[r.care_leaver_id] for r in kept], dtype=np.int64),
+        ti=np.array([state.targets[r.kind].index[r.mentor_id or r.opportunity_id] for r in kept], dtype=np.int64),
+        label=np.array([outcomes.get(r.id, 0) for r in kept], dtype=np.int64))
+
+
+def new_pipeline(seed: int) -> CalibratedClassifierCV:
+    base = Pipeline([("impute", SimpleImputer(strategy="constant", fill_value=0.0)),
+                     ("classify", LogisticRegression(max_iter=1000, random_state=seed))])
+    return CalibratedClassifierCV(base, method="sigmoid", cv=5, ensemble=False)
+
+
+def enough(labels: np.ndarray) -> bool:
+    return len(labels) >= MIN_LABELLED and min(labels.sum(), len(labels) - labels.sum()) >= MIN_PER_CLASS
+
+
+def evaluate(scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    observed, predicted = calibration_curve(labels, scores, n_bins=5, strategy="quantile")
+    return {"roc_auc": round(float(roc_auc_score(labels, scores)), 4),
+            "brier": round(float(brier_score_loss(labels, scores)), 4),
+            "calibration": [{"predicted": round(float(p), 3), "observed": round(float(o), 3)}
+                            for p, o in zip(predicted, observed, strict=True)]}
+
+
+def train(session: Session, *, today: date, models_dir: Path, actor_id: int | None,
+          seed: int = 2026) -> ScoringModel | dict[str, Any]:
+    """Train on every labelled outcome; keep the new model only if it beats the current scorer on the
+    same held-out outcomes. Returns the stored model row (current or declined), or why nothing was trained."""
+    data = labelled_pairs(session, today)
+    if not enough(data.label):
+        return {"trained": False, "labelled": len(data.label), "successes": int(data.label.sum()),
+                "reason": f"needs at least {MIN_LABELLED} labelled outcomes with {MIN_PER_CLASS} of each kind"}
+    X = data.features()
+    train_rows, test_rows = train_test_split(np.arange(len(X)), test_size=HELD_OUT, stratify=data.label,
+                                             random_state=seed)
+    model = new_pipeline(seed).fit(X[train_rows], data.label[train_rows])
+    candidate = evaluate(model.predict_proba(X[test_rows])[:, 1], data.label[test_rows])
+    current = current_scorer(session, council_settings.load(session, MatchingSettings), learned=True)
+    baseline = evaluate(_scores(current, X[test_rows], data.kind[test_rows]), data.label[test_rows])
+    better = candidate["roc_auc"] > baseline["roc_auc"]
+    final = new_pipeline(seed).fit(X, data.label) if better else model  # keep what was measured if declined
+    row = _store(session, final, models_dir, actor_id, status="current" if better else "declined",
+                 metrics={"held_out": candidate, "current_on_same_rows": {**baseline, "version": current.version},
+                          "labelled": len(X), "held_out_rows": len(test_rows)}, rows=len(X))
+    return row
+
+
+def _scores(scorer: Scorer, X: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(X))
+    for kind in KINDS:
+        rows = np.flatnonzero(kinds == kind)
+        out[rows] = scorer.score(kind, X[rows, :-1])
+    return out
+
+
+def _store(session: Session, model: Any, models_dir: Path, actor_id: int | None, *, status: str,
+           metrics: dict[str, Any], rows: int) -> ScoringModel:
+    models_dir.mkdir(parents=True, exist_ok=True)
+    payload = sio.dumps(model)
+    digest = hashlib.sha256(payload).hexdigest()
+    version = f"model-{utcnow():%Y%m%d%H%M%S}-{digest[:8]}"
+    path = models_dir / f"{version}.skops"
+    path.write_bytes(payload)
+    if status == "current":
+        for old in session.exec(select(ScoringModel).where(ScoringModel.status == "current")):
+            old.status = "retired"
+    row = ScoringModel(version=version, created_by_id=actor_id, path=str(path), sha256=digest, status=status,
+                       training_rows=rows, metrics=metrics)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def current_scorer(session: Session, settings: MatchingSettings, *, learned: bool | None = None) -> Scorer:
+    """The current learned model when there is one and the manager allows it; the weights otherwise."""
+    use_model = settings.use_learned_model if learned is None else learned
+    row = session.exec(select(ScoringModel).where(ScoringModel.status == "current")).first() if use_model else None
+    if row is None:
+        return weights_scorer(settings)
+    return Scorer(version=row.version, model=load_model(row.path, row.sha256))
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str, sha256: str) -> Any:
+    payload = Path(path).read_bytes()
+    if hashlib.sha256(payload).hexdigest() != sha256:
+        raise ModelRefused(f"the model file {Path(path).name} does not match its recorded digest; it was "
+                           f"not loaded (retrain, or restore the file)")
+    untrusted = set(sio.get_untrusted_types(data=payload)) - set(TRUSTED)
+    if untrusted:
+        raise ModelRefused(f"the model file holds types that are not trusted: {sorted(untrusted)}")
+    return sio.loads(payload, trusted=TRUSTED)
+
+
+ETHNIC_GROUPS = {"W": "White", "M": "Mixed", "A": "Asian", "B": "Black", "C": "Other", "O": "Other"}
+
+
+def group_of(column: str, value: Any) -> str:
+    if column == "ethnicity":
+        return "Not known" if value in {None, "REFU", "NOBT"} else ETHNIC_GROUPS.get(value[0], "Other")
+    if column == "sex":
+        return {"1": "Male", "2": "Female"}.get(value, "Not known")
+    if column == "former_uasc":
+        return "Former UASC" if value else "Not former UASC"
+    return str(value or "not_known")
+
+
+def fairness(session: Session, *, today: date) -> dict[str, Any]:
+    """Per group: labelled success rate, and exposure (share of open cases given a proposal in the last run)."""
+    c = CareLeaver.__table__.c
+    people = {r.id: r for r in session.execute(sa.select(c.id, c.sex, c.ethnicity, c.disability, c.former_uasc,
+                                                         c.case_status))}
+    data = labelled_pairs(session, today)
+    labelled_people = data.state.people.ids[data.pi] if len(data.pi) else np.zeros(0, dtype=np.int64)
+    last_run = session.exec(select(MatchRun).order_by(MatchRun.id.desc())).first()
+    proposed: set[int] = set()
+    if last_run:
+        proposed = set(session.exec(select(Match.care_leaver_id).where(Match.run_id == last_run.id)))
+    report: dict[str, Any] = {"run_id": last_run.id if last_run else None, "groups": {}}
+    for column in ("sex", "ethnicity", "disability", "former_uasc"):
+        groups: dict[str, dict[str, Any]] = {}
+        for person_id, label in zip(labelled_people, data.label, strict=True):
+            entry = groups.setdefault(group_of(column, getattr(people[int(person_id)], column)), _empty())
+            entry["labelled"] += 1
+            entry["successes"] += int(label)
+        for person in people.values():
+            if person.case_status == "open":
+                entry = groups.setdefault(group_of(column, getattr(person, column)), _empty())
+                entry["open_cases"] += 1
+                entry["proposed_in_last_run"] += int(person.id in proposed)
+        for entry in groups.values():
+            entry["success_rate"] = round(entry["successes"] / entry["labelled"], 3) if entry["labelled"] else None
+            entry["exposure"] = round(entry["proposed_in_last_run"] / entry["open_cases"], 3) \
+                if entry["open_cases"] else None
+        report["groups"][column] = dict(sorted(groups.items()))
+    return report
+
+
+def _empty() -> dict[str, Any]:
+    return {"labelled": 0, "successes": 0, "open_cases": 0, "proposed_in_last_run": 0}

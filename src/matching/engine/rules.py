@@ -1,0 +1,146 @@
+"""The hard rules: a pair that breaks any of them is never proposed, whatever its score.
+
+Each rule is a named function over arrays of pair positions (`pi` into people, `ti` into one kind of
+target) returning True where the pair passes, so the same code checks one pair for an explanation and
+millions in a run. `RULES` is the one list, in the order an explanation names the first rule broken.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.council_settings import MatchingSettings
+from matching.engine.features import FEATURE_FUNCTIONS
+from matching.engine.state import State
+
+Check = Callable[[State, str, np.ndarray, np.ndarray, MatchingSettings], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    says: str        # what breaking it means, in words
+    scope: str       # person, target or pair: lets a run filter rows and columns before pairs
+    kinds: tuple[str, ...]
+    check: Check
+
+
+def _person(column: str) -> Check:
+    return lambda state, kind, pi, ti, settings: getattr(state.people, column)[pi]
+
+
+def consent_to_share(state, kind, pi, ti, settings):
+    return state.people.consent[kind][pi]
+
+
+def no_live_match_of_kind(state, kind, pi, ti, settings):
+    return ~state.people.busy[kind][pi]
+
+
+def target_status(state, kind, pi, ti, settings):
+    return state.targets[kind].status_ok[ti]
+
+
+def _vetted(name: str) -> Check:
+    return lambda state, kind, pi, ti, settings: state.targets[kind].vetted[name][ti]
+
+
+def has_room(state, kind, pi, ti, settings):
+    return state.targets[kind].remaining[ti] > 0
+
+
+def within_age_range(state, kind, pi, ti, settings):
+    side, age = state.targets[kind], state.people.age[pi]
+    return (age >= side.min_age[ti]) & (age <= side.max_age[ti])
+
+
+def meets_qualification(state, kind, pi, ti, settings):
+    return state.people.qualification[pi] >= state.targets[kind].qualification[ti]
+
+
+def right_to_work(state, kind, pi, ti, settings):
+    return ~state.targets[kind].paid[ti] | state.people.right_to_work[pi]
+
+
+def distance_km(state, kind, pi, ti, settings) -> np.ndarray:
+    delta = state.people.xy[pi] - state.targets[kind].xy[ti]
+    return np.hypot(delta[:, 0], delta[:, 1])
+
+
+def within_travel(state, kind, pi, ti, settings):
+    # An unknown district cannot prove a pair too far; the distance feature then scores it as neutral.
+    distance = distance_km(state, kind, pi, ti, settings)
+    limit = np.minimum(state.people.travel_km[pi], settings.max_distance_km)
+    return ~(distance > limit)
+
+
+def _not_in(keys_of: str) -> Check:
+    def check(state, kind, pi, ti, settings):
+        history = state.history[kind]
+        return ~np.isin(pi.astype(np.int64) * history.width + ti, getattr(history, keys_of))
+    return check
+
+
+def _must_have(feature: str) -> Check:
+    def check(state, kind, pi, ti, settings):
+        if feature not in settings.must_have:
+            return np.ones(len(pi), dtype=bool)
+        values = FEATURE_FUNCTIONS[feature](state, kind, pi, ti)
+        return np.nan_to_num(values, nan=0.0) > 0
+    return check
+
+
+BOTH = ("mentoring", "opportunity")
+RULES: list[Rule] = [
+    Rule("case_open", "the young person's case is closed", "person", BOTH, _person("case_open")),
+    Rule("consent_to_share", "the young person has not agreed to share their profile", "person", BOTH,
+         consent_to_share),
+    Rule("no_live_match_of_kind", "the young person already has a match (or a proposed mentor) of this kind",
+         "person", BOTH, no_live_match_of_kind),
+    Rule("mentor_active", "the mentor is not active", "target", ("mentoring",), target_status),
+    Rule("mentor_dbs_checked", "the mentor has no DBS check in the last 3 years", "target", ("mentoring",),
+         _vetted("mentor_dbs_checked")),
+    Rule("mentor_safeguarding_trained", "the mentor has no safeguarding training", "target", ("mentoring",),
+         _vetted("mentor_safeguarding_trained")),
+    Rule("mentor_has_capacity", "the mentor has no capacity left", "target", ("mentoring",), has_room),
+    Rule("opportunity_open", "the opportunity is not open", "target", ("opportunity",), target_status),
+    Rule("opportunity_not_past_closing", "the opportunity is past its closing date", "target", ("opportunity",),
+         _vetted("opportunity_not_past_closing")),
+    Rule("opportunity_has_places", "the opportunity is full", "target", ("opportunity",), has_room),
+    Rule("within_age_range", "the young person is outside the opportunity's age range", "pair", ("opportunity",),
+         within_age_range),
+    Rule("meets_qualification", "the young person is below the qualification it requires", "pair",
+         ("opportunity",), meets_qualification),
+    Rule("right_to_work", "paid work needs a confirmed, unexpired right to work", "pair", ("opportunity",),
+         right_to_work),
+    Rule("within_travel", "further than the young person will travel", "pair", BOTH, within_travel),
+    Rule("not_rejected_before", "an adviser rejected this pair before", "pair", BOTH, _not_in("rejected")),
+    Rule("not_already_proposed", "this pair is already proposed and waiting for a decision", "pair", BOTH,
+         _not_in("pending")),
+    *[Rule(f"must_have_{feature}", f"a manager made '{feature}' a must-have and this pair lacks it", "pair", BOTH,
+           _must_have(feature)) for feature in FEATURE_FUNCTIONS],
+]
+BY_NAME = {rule.name: rule for rule in RULES}
+
+
+def rules_for(kind: str, scope: str | None = None) -> list[Rule]:
+    return [rule for rule in RULES if kind in rule.kinds and (scope is None or rule.scope == scope)]
+
+
+def passing(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, settings: MatchingSettings,
+            scope: str | None = None) -> np.ndarray:
+    mask = np.ones(len(pi), dtype=bool)
+    for rule in rules_for(kind, scope):
+        mask &= rule.check(state, kind, pi, ti, settings)
+    return mask
+
+
+def first_broken(state: State, kind: str, pi: np.ndarray, ti: np.ndarray,
+                 settings: MatchingSettings) -> np.ndarray:
+    """For each pair, the name of the first rule it breaks, or '' when it is eligible."""
+    broken = np.full(len(pi), "", dtype=object)
+    for rule in rules_for(kind):
+        fails = (broken == "") & ~rule.check(state, kind, pi, ti, settings)
+        broken[fails] = rule.name
+    return broken

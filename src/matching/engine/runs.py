@@ -1,0 +1,159 @@
+"""A whole matching run in one transaction, and one young person's alternatives with their reasons.
+
+A run reads the state, checks the rules, generates and scores candidates, solves for the best set under
+every capacity, and writes the run with its proposals. All of it happens in one write transaction that
+only one run may hold at a time; any failure rolls back every proposal and the run row with them.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from matching import council_settings, db
+from matching.coltypes import utcnow
+from matching.council_settings import MatchingSettings
+from matching.engine import candidates, learning, solve
+from matching.engine.features import feature_matrix
+from matching.engine.rules import BY_NAME, first_broken
+from matching.engine.scoring import Scorer, reasons
+from matching.engine.state import KINDS, State, read_state
+from matching.errors import Conflict, NotFound
+from matching.models import Match, MatchEvent, MatchRun
+
+Progress = Callable[[str, int, int], None]
+RUN_LOCK_KEY = 0x5B0A2D  # PostgreSQL advisory lock: one run at a time across every instance
+_RUNS_IN_PROCESS: dict[str, threading.Lock] = {}
+
+
+def run(engine: sa.Engine, *, today: date, actor_id: int | None, source: str,
+        progress: Progress | None = None) -> MatchRun:
+    started = time.perf_counter()
+    with _one_run_at_a_time(engine), db.session_scope(db.writer(engine)) as session:
+        _lock_across_instances(session)
+        settings = council_settings.load(session, MatchingSettings)
+        scorer = learning.current_scorer(session, settings)
+        record = MatchRun(actor_id=actor_id, source=source, model_version=scorer.version,
+                          parameters=settings.model_dump(mode="json"))
+        session.add(record)
+        session.flush()
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+        state = read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place)
+        timings["read_state"] = time.perf_counter() - clock
+        counts: dict[str, Any] = {"people": len(state.people)}
+        for kind in KINDS:
+            counts[kind] = _propose_kind(session, state, kind, settings, scorer, record, timings, progress)
+        record.finished_at = utcnow()
+        record.duration_ms = int((time.perf_counter() - started) * 1000)
+        record.counts = {**counts, "seconds": {k: round(v, 3) for k, v in timings.items()}}
+        session.flush()
+        return record
+
+
+def _propose_kind(session: Session, state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
+                  record: MatchRun, timings: dict[str, float], progress: Progress | None) -> dict[str, int]:
+    clock = time.perf_counter()
+    edges = candidates.generate(state, kind, settings, scorer, progress)
+    timings[f"candidates_{kind}"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    # At most one mentor, and a few opportunities, waiting for a decision at any time.
+    wanted = 1 if kind == "mentoring" else settings.opportunities_per_person
+    limit = np.maximum(wanted - state.people.proposed[kind], 0)
+    chosen = solve.assign(edges.pi, edges.ti, edges.score, limit, np.maximum(state.targets[kind].remaining, 0))
+    timings[f"solve_{kind}"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    written = _write_proposals(session, state, kind, edges.pi[chosen], edges.ti[chosen], scorer, record, progress)
+    timings[f"write_{kind}"] = time.perf_counter() - clock
+    return {"pairs_considered": edges.considered, "candidates": len(edges), "proposals": written}
+
+
+def _write_proposals(session: Session, state: State, kind: str, pi: np.ndarray, ti: np.ndarray, scorer: Scorer,
+                     record: MatchRun, progress: Progress | None) -> int:
+    if len(pi) == 0:
+        return 0
+    features = feature_matrix(state, kind, pi, ti)
+    scores, parts = scorer.score(kind, features), scorer.contributions(kind, features)
+    now, side = utcnow(), state.targets[kind]
+    column = "mentor_id" if kind == "mentoring" else "opportunity_id"
+    rows = [{"care_leaver_id": int(state.people.ids[p]), column: int(side.ids[t]),
+             "mentor_id" if column == "opportunity_id" else "opportunity_id": None,
+             "kind": kind, "state": "proposed", "score": round(float(s), 4),
+             "reasons": reasons(state, kind, int(p), int(t), c), "model_version": scorer.version,
+             "run_id": record.id, "contact_arrangements": "", "version": 1, "created_at": now, "updated_at": now}
+            for p, t, s, c in zip(pi, ti, scores, parts, strict=True)]
+    session.execute(sa.insert(Match.__table__), rows)
+    if progress:
+        progress(f"proposals ({kind})", len(rows), len(rows))
+    m, e = Match.__table__.c, MatchEvent.__table__
+    session.execute(sa.insert(e).from_select(
+        ["match_id", "at", "actor_id", "from_state", "to_state", "reason"],
+        sa.select(m.id, sa.literal(now, type_=e.c.at.type), sa.literal(record.actor_id, type_=sa.Integer),
+                  sa.null(), sa.literal("proposed"), sa.literal(f"proposed by match run {record.id}"))
+        .where(m.run_id == record.id, m.kind == kind)))
+    return len(rows)
+
+
+class _one_run_at_a_time:
+    """In this process: refuse at once rather than queue behind a run that may take a minute."""
+
+    def __init__(self, engine: sa.Engine):
+        self.lock = _RUNS_IN_PROCESS.setdefault(str(engine.url), threading.Lock())
+
+    def __enter__(self):
+        if not self.lock.acquire(blocking=False):
+            raise Conflict("a match run is already in progress; try again when it has finished")
+
+    def __exit__(self, *exc):
+        self.lock.release()
+
+
+def _lock_across_instances(session: Session) -> None:
+    # SQLite: the run's BEGIN IMMEDIATE already excludes every other writer. PostgreSQL: an advisory lock
+    # held until commit or rollback, so a second instance is refused instead of writing duplicates.
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if not session.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": RUN_LOCK_KEY}).scalar():
+        raise Conflict("a match run is already in progress on another instance; try again when it has finished")
+
+
+def alternatives(session: Session, care_leaver_id: int, *, today: date, limit: int = 10) -> dict[str, Any]:
+    """One young person's ranked alternatives of each kind with reasons, and why the rest were excluded."""
+    settings = council_settings.load(session, MatchingSettings)
+    state = read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place,
+                       only=[care_leaver_id])
+    if len(state.people) == 0:
+        raise NotFound("care leaver", care_leaver_id)
+    scorer = learning.current_scorer(session, settings)
+    found: dict[str, Any] = {"care_leaver_id": care_leaver_id, "case_reference": state.people.references[0],
+                             "model_version": scorer.version}
+    for kind in KINDS:
+        found[kind] = _alternatives_of_kind(state, kind, settings, scorer, limit)
+    return found
+
+
+def _alternatives_of_kind(state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
+                          limit: int) -> dict[str, Any]:
+    side = state.targets[kind]
+    ti = np.arange(len(side))
+    pi = np.zeros(len(side), dtype=np.int64)
+    broken = first_broken(state, kind, pi, ti, settings)
+    ok = np.flatnonzero(broken == "")
+    features = feature_matrix(state, kind, pi[ok], ok)
+    scores, parts = scorer.score(kind, features), scorer.contributions(kind, features)
+    ranked = np.lexsort((ok, -scores))[:limit]
+    excluded: dict[str, int] = {}
+    for name in broken[broken != ""]:
+        excluded[name] = excluded.get(name, 0) + 1
+    return {
+        "eligible": len(ok),
+        "ranked": [{"id": int(side.ids[ok[i]]), "label": side.labels[ok[i]], "score": round(float(scores[i]), 4),
+                    "reasons": reasons(state, kind, 0, int(ok[i]), parts[i])} for i in ranked],
+        "excluded": [{"rule": name, "says": BY_NAME[name].says, "count": count}
+                     for name, count in sorted(excluded.items(), key=lambda item: -item[1])],
+    }

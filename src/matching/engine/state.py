@@ -1,0 +1,303 @@
+"""The engine's view of the world: people and targets as column arrays, read once per run.
+
+Everything the rules and features need is here, in numpy arrays indexed by position, so a whole block of
+pairs is checked and scored with a few array operations instead of a Python loop per pair.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from matching.engine import geo
+from matching.lifecycle import HOLDING
+from matching.models import CareLeaver, Match, MatchEvent, Mentor, Opportunity
+from matching.models.opportunities import PAID_KINDS
+from matching.vocab import DAYS
+
+KINDS = ("mentoring", "opportunity")
+DBS_VALID_YEARS = 3
+NOT_SHARED_LANGUAGES = {"english"}  # everyone's common ground, so never a reason on its own
+
+
+@dataclass
+class People:
+    ids: np.ndarray
+    references: list[str]
+    case_open: np.ndarray
+    age: np.ndarray
+    qualification: np.ndarray
+    right_to_work: np.ndarray
+    consent: dict[str, np.ndarray]
+    xy: np.ndarray
+    travel_km: np.ndarray
+    days: np.ndarray
+    languages: list[set[str]]
+    tags: list[set[str]]
+    sectors: list[set[str]]
+    text: list[str]
+    waiting_weeks: np.ndarray
+    busy: dict[str, np.ndarray] = field(default_factory=dict)  # already matched (or proposed a mentor)
+    proposed: dict[str, np.ndarray] = field(default_factory=dict)  # proposals waiting for a decision
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class Targets:
+    kind: str
+    ids: np.ndarray
+    labels: list[str]
+    status_ok: np.ndarray          # mentor active / opportunity open
+    vetted: dict[str, np.ndarray]  # mentor checks, or the opportunity's closing date, by rule name
+    remaining: np.ndarray          # slots or referrals still free, after pending proposals
+    min_age: np.ndarray
+    max_age: np.ndarray
+    qualification: np.ndarray
+    paid: np.ndarray
+    xy: np.ndarray
+    days: np.ndarray
+    languages: list[set[str]]
+    tags: list[set[str]]
+    sectors: list[set[str]]
+    text: list[str]
+    ring_fenced: np.ndarray
+    guaranteed_interview: np.ndarray
+    hours: np.ndarray
+    index: dict[int, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.index = {int(target_id): position for position, target_id in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class PairHistory:
+    """Pairs that must not be proposed again, as `person position * width + target position` keys."""
+
+    rejected: np.ndarray
+    pending: np.ndarray
+    width: int
+
+
+@dataclass
+class State:
+    today: date
+    people: People
+    targets: dict[str, Targets]
+    history: dict[str, PairHistory]
+    cache: dict = field(default_factory=dict)  # derived arrays (tf-idf, bitsets), built on first use
+
+
+def day_mask(days: list[str]) -> int:
+    positions = {day: bit for bit, day in enumerate(DAYS)}
+    return sum(1 << positions[day] for day in days if day in positions)
+
+
+def _years(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _lower(values) -> set[str]:
+    return {str(value).strip().lower() for value in values or () if str(value).strip()}
+
+
+def read_people(conn: sa.Connection, today: date, *, only: list[int] | None = None) -> People:
+    """Open cases, or exactly the people in `only` whatever their case status (explanations, training)."""
+    c = CareLeaver.__table__.c
+    query = sa.select(c.id, c.case_reference, c.case_status, c.date_of_birth, c.qualification_level,
+                      c.right_to_work_confirmed, c.right_to_work_expires_on, c.consent_share_mentors,
+                      c.consent_share_employers, c.home_area, c.max_travel_km, c.days_available, c.languages,
+                      c.interests, c.skills, c.sector_preferences, c.aspirations, c.created_at).order_by(c.id)
+    query = query.where(c.id.in_(only)) if only is not None else query.where(c.case_status == "open")
+    return people_from(conn.execute(query).all(), today, _waiting_since(conn, only))
+
+
+def people_from(rows, today: date, waited_from: dict[int, datetime]) -> People:
+    """Rows with the care_leavers columns read above (tests pass plain namespaces)."""
+    tags = [_lower(r.interests) | _lower(r.skills) | _lower(r.sector_preferences) for r in rows]
+    return People(
+        ids=np.array([r.id for r in rows], dtype=np.int64),
+        references=[r.case_reference for r in rows],
+        case_open=np.array([r.case_status == "open" for r in rows], dtype=bool),
+        age=np.array([_years(r.date_of_birth, today) for r in rows], dtype=np.int16),
+        qualification=np.array([r.qualification_level for r in rows], dtype=np.int8),
+        right_to_work=np.array([bool(r.right_to_work_confirmed) and (r.right_to_work_expires_on is None
+                                                                      or r.right_to_work_expires_on >= today)
+                                for r in rows], dtype=bool),
+        consent={"mentoring": np.array([bool(r.consent_share_mentors) for r in rows], dtype=bool),
+                 "opportunity": np.array([bool(r.consent_share_employers) for r in rows], dtype=bool)},
+        xy=geo.locate([r.home_area for r in rows]),
+        travel_km=np.array([r.max_travel_km for r in rows], dtype=np.float64),
+        days=np.array([day_mask(r.days_available or []) for r in rows], dtype=np.int64),
+        languages=[_lower(r.languages) - NOT_SHARED_LANGUAGES for r in rows],
+        tags=tags, sectors=[_lower(r.sector_preferences) for r in rows],
+        text=[" ".join(sorted(t)) + " " + (r.aspirations or "") for t, r in zip(tags, rows, strict=True)],
+        waiting_weeks=np.array([_weeks_waiting(r.created_at, waited_from.get(r.id), today) for r in rows]),
+    )
+
+
+def _waiting_since(conn: sa.Connection, only: list[int] | None) -> dict[int, datetime]:
+    """When each person last had a match approved: the waiting clock restarts there."""
+    m, e = Match.__table__.c, MatchEvent.__table__.c
+    query = (sa.select(m.care_leaver_id, sa.func.max(e.at)).join_from(MatchEvent.__table__, Match.__table__,
+                                                                      e.match_id == m.id)
+             .where(e.to_state == "approved").group_by(m.care_leaver_id))
+    if only is not None:
+        query = query.where(m.care_leaver_id.in_(only))
+    return {person: at for person, at in conn.execute(query)}
+
+
+def _weeks_waiting(created: datetime, approved: datetime | None, today: date) -> float:
+    since = max(created, approved) if approved else created
+    moment = datetime.combine(today, time(), UTC)
+    return max(0.0, (moment - since.astimezone(UTC)).days / 7)
+
+
+def read_mentors(conn: sa.Connection, today: date, pending: dict[int, int]) -> Targets:
+    c = Mentor.__table__.c
+    rows = conn.execute(sa.select(c.id, c.job_title, c.status, c.dbs_checked_on, c.safeguarding_trained_on,
+                                  c.capacity, c.slots_taken, c.office_area, c.availability, c.languages,
+                                  c.expertise, c.interests).order_by(c.id)).all()
+    return mentors_from(rows, today, pending)
+
+
+def mentors_from(rows, today: date, pending: dict[int, int]) -> Targets:
+    dbs_from = today - timedelta(days=365 * DBS_VALID_YEARS + 1)
+    n = len(rows)
+    tags = [_lower(r.expertise) | _lower(r.interests) for r in rows]
+    return Targets(
+        kind="mentoring", ids=np.array([r.id for r in rows], dtype=np.int64), labels=[r.job_title for r in rows],
+        status_ok=np.array([r.status == "active" for r in rows], dtype=bool),
+        vetted={"mentor_dbs_checked": np.array([bool(r.dbs_checked_on) and r.dbs_checked_on >= dbs_from
+                                                for r in rows], dtype=bool),
+                "mentor_safeguarding_trained": np.array([bool(r.safeguarding_trained_on) for r in rows], dtype=bool)},
+        remaining=np.array([r.capacity - r.slots_taken - pending.get(r.id, 0) for r in rows], dtype=np.int64),
+        min_age=np.zeros(n, dtype=np.int16), max_age=np.full(n, 200, dtype=np.int16),
+        qualification=np.zeros(n, dtype=np.int8), paid=np.zeros(n, dtype=bool),
+        xy=geo.locate([r.office_area for r in rows]),
+        days=np.array([day_mask(r.availability or []) for r in rows], dtype=np.int64),
+        languages=[_lower(r.languages) - NOT_SHARED_LANGUAGES for r in rows], tags=tags,
+        sectors=[_lower(r.expertise) for r in rows],
+        text=[f"{' '.join(sorted(t))} {r.job_title}" for t, r in zip(tags, rows, strict=True)],
+        ring_fenced=np.zeros(n, dtype=bool), guaranteed_interview=np.zeros(n, dtype=bool),
+        hours=np.zeros(n, dtype=np.float64),
+    )
+
+
+def read_opportunities(conn: sa.Connection, today: date, pending: dict[int, int], referrals_per_place: int) -> Targets:
+    c = Opportunity.__table__.c
+    rows = conn.execute(sa.select(c.id, c.reference, c.title, c.kind, c.status, c.closes_on, c.places,
+                                  c.places_taken, c.min_age, c.max_age, c.qualification_required,
+                                  c.pay_pence_per_hour, c.area, c.skills, c.sector, c.ring_fenced,
+                                  c.guaranteed_interview, c.hours_per_week).order_by(c.id)).all()
+    return opportunities_from(rows, today, pending, referrals_per_place)
+
+
+def opportunities_from(rows, today: date, pending: dict[int, int], referrals_per_place: int) -> Targets:
+    n = len(rows)
+    tags = [_lower(r.skills) | _lower([r.sector]) for r in rows]
+    return Targets(
+        kind="opportunity", ids=np.array([r.id for r in rows], dtype=np.int64),
+        labels=[f"{r.reference} {r.title}" for r in rows],
+        status_ok=np.array([r.status == "open" for r in rows], dtype=bool),
+        vetted={"opportunity_not_past_closing": np.array([r.closes_on is None or r.closes_on >= today
+                                                          for r in rows], dtype=bool)},
+        remaining=np.array([max(0, r.places - r.places_taken) * referrals_per_place - pending.get(r.id, 0)
+                            for r in rows], dtype=np.int64),
+        min_age=np.array([r.min_age for r in rows], dtype=np.int16),
+        max_age=np.array([r.max_age for r in rows], dtype=np.int16),
+        qualification=np.array([r.qualification_required for r in rows], dtype=np.int8),
+        paid=np.array([r.kind in PAID_KINDS or bool(r.pay_pence_per_hour) for r in rows], dtype=bool),
+        xy=geo.locate([r.area for r in rows]), days=np.zeros(n, dtype=np.int64),
+        languages=[set() for _ in rows], tags=tags, sectors=[_lower([r.sector]) for r in rows],
+        text=[f"{' '.join(sorted(t))} {r.title}" for t, r in zip(tags, rows, strict=True)],
+        ring_fenced=np.array([bool(r.ring_fenced) for r in rows], dtype=bool),
+        guaranteed_interview=np.array([bool(r.guaranteed_interview) for r in rows], dtype=bool),
+        hours=np.array([r.hours_per_week for r in rows], dtype=np.float64),
+    )
+
+
+def read_state(conn: sa.Connection, today: date, *, referrals_per_place: int = 3,
+               only: list[int] | None = None) -> State:
+    """Everything one run (or some people's alternatives) needs, read in one transaction."""
+    people = read_people(conn, today, only=only)
+    m = Match.__table__.c
+    live = set().union(*HOLDING.values())
+    proposed = (sa.select(m.kind, sa.func.coalesce(m.mentor_id, m.opportunity_id), sa.func.count())
+                .where(m.state == "proposed").group_by(m.kind, m.mentor_id, m.opportunity_id))
+    pending = {kind: Counter() for kind in KINDS}
+    for kind, target_id, count in conn.execute(proposed):
+        pending[kind][target_id] += count
+    query = (sa.select(m.care_leaver_id, m.mentor_id, m.opportunity_id, m.kind, m.state)
+             .where(m.state.in_(live | {"proposed", "rejected"})))
+    rows = conn.execute(query.where(m.care_leaver_id.in_(only)) if only is not None else query).all()
+    targets = {"mentoring": read_mentors(conn, today, pending["mentoring"]),
+               "opportunity": read_opportunities(conn, today, pending["opportunity"], referrals_per_place)}
+    return assemble(today, people, targets, rows)
+
+
+def assemble(today: date, people: People, targets: dict[str, Targets], rows) -> State:
+    """Add what existing matches forbid: pairs rejected or already proposed, and people already matched.
+    `rows` are the open-case matches that are live, proposed or rejected."""
+    person_at = {int(person_id): position for position, person_id in enumerate(people.ids)}
+    history = {}
+    for kind, side in targets.items():
+        mine = [r for r in rows if r.kind == kind and r.care_leaver_id in person_at]
+        busy = {r.care_leaver_id for r in mine if r.state in HOLDING[kind]
+                or (kind == "mentoring" and r.state == "proposed")}
+        people.busy[kind] = np.array([int(i) in busy for i in people.ids], dtype=bool)
+        waiting_on = Counter(r.care_leaver_id for r in mine if r.state == "proposed")
+        people.proposed[kind] = np.array([waiting_on[int(i)] for i in people.ids], dtype=np.int64)
+        history[kind] = PairHistory(
+            rejected=_keys(mine, "rejected", person_at, side), pending=_keys(mine, "proposed", person_at, side),
+            width=len(side))
+    return State(today=today, people=people, targets=targets, history=history)
+
+
+def _keys(rows, state: str, person_at: dict[int, int], side: Targets) -> np.ndarray:
+    keys = [person_at[r.care_leaver_id] * len(side) + side.index[r.mentor_id or r.opportunity_id]
+            for r in rows if r.state == state and (r.mentor_id or r.opportunity_id) in side.index]
+    return np.unique(np.array(keys, dtype=np.int64))
+
+
+def cached(state: State, key: tuple, build):
+    if key not in state.cache:
+        state.cache[key] = build()
+    return state.cache[key]
+
+
+def tfidf(state: State, kind: str):
+    """TF-IDF fitted on the targets' words (what the council offers), applied to both sides; None if no words."""
+    def build():
+        vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
+        try:
+            targets = vectorizer.fit_transform(state.targets[kind].text)
+        except ValueError:  # no targets, or not one word among them
+            return None
+        return vectorizer.transform(state.people.text).tocsr(), targets.tocsr()
+    return cached(state, ("tfidf", kind), build)
+
+
+def bitsets(state: State, kind: str, attribute: str) -> tuple[np.ndarray, np.ndarray]:
+    """People's and targets' sets (languages, sectors) as rows of 64-bit words over the targets' vocabulary."""
+    def build():
+        side = getattr(state.targets[kind], attribute)
+        vocabulary = {word: bit for bit, word in enumerate(sorted(set().union(*side)))}
+        return _pack(getattr(state.people, attribute), vocabulary), _pack(side, vocabulary)
+    return cached(state, ("bits", kind, attribute), build)
+
+
+def _pack(sets: list[set[str]], vocabulary: dict[str, int]) -> np.ndarray:
+    packed = np.zeros((len(sets), max(1, -(-len(vocabulary) // 64))), dtype=np.uint64)
+    for row, words in enumerate(sets):
+        for word in words:
+            if (bit := vocabulary.get(word)) is not None:
+                packed[row, bit // 64] |= np.uint64(1 << (bit % 64))
+    return packed

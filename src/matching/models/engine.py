@@ -1,0 +1,50 @@
+"""What the matching engine keeps: its runs, its scoring models, and the settings a manager changes."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from matching.coltypes import UTCDateTime, utcnow
+from matching.models.base import code_field
+
+
+class MatchRun(SQLModel, table=True):
+    """One whole run of the engine: written in the same transaction as its proposals, or not at all."""
+
+    __tablename__ = "match_runs"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    source: str = code_field(10, description="cli, api or job")
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    model_version: str = Field(default="", max_length=40)
+    duration_ms: int = 0
+
+
+class ScoringModel(SQLModel, table=True):
+    """A trained model: its file, the file's digest (checked before loading) and its held-out metrics."""
+
+    __tablename__ = "scoring_models"
+    version: str = Field(primary_key=True, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    path: str = Field(max_length=400)
+    sha256: str = Field(max_length=64)
+    status: str = code_field(10, description="current, retired or declined")
+    training_rows: int = 0
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class Setting(SQLModel, table=True):
+    """A group of settings a manager changes (matching weights, follow-up intervals), stored as JSON."""
+
+    __tablename__ = "settings"
+    key: str = Field(primary_key=True, max_length=40)
+    value: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    version: int = 1
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by_id: int | None = Field(default=None, foreign_key="users.id")
