@@ -52,6 +52,16 @@ EXPECTED = {
     ("GET", "/api/v1/local-offer"): EVERYONE, ("POST", "/api/v1/local-offer"): {"manager"},
     ("GET", "/api/v1/attention/check-ins"): {"manager", "adviser"},
     ("POST", "/api/v1/matches/{match_id:int}/check-ins/{check_in_id:int}/done"): {"manager", "adviser", "department"},
+    ("POST", "/api/v1/matches/{match_id:int}/meetings"): {"manager", "adviser"},
+    ("POST", "/api/v1/me/mentees/{match_id:int}/meetings"): {"mentor"},
+    ("GET", "/api/v1/me/mentees/{match_id:int}/meetings"): {"mentor"},
+    ("GET", "/api/v1/attention/no-meetings"): {"manager", "adviser"},
+    ("POST", "/api/v1/match-runs"): {"manager"}, ("GET", "/api/v1/match-runs"): {"manager"},
+    ("GET", "/api/v1/match-runs/{run_id:int}"): {"manager"},
+    ("GET", "/api/v1/care-leavers/{care_leaver_id:int}/alternatives"): {"manager", "adviser"},
+    ("GET", "/api/v1/match-models"): {"manager"}, ("POST", "/api/v1/match-models"): {"manager"},
+    ("GET", "/api/v1/match-models/fairness"): {"manager"},
+    ("GET", "/api/v1/settings/{group:str}"): {"manager"}, ("PUT", "/api/v1/settings/{group:str}"): {"manager"},
 }
 
 
@@ -68,6 +78,7 @@ def test_every_route_has_a_rule(client):
 @pytest.mark.parametrize("method,path", sorted(EXPECTED))
 def test_every_route_as_every_role_and_anonymously(client, people, method, path):
     url = re.sub(r"\{\w+:int\}", "999999", path).replace("{code:str}", "council_tax_exemption")
+    url = url.replace("{group:str}", "matching")
     body = {} if method in {"POST", "PATCH", "PUT"} else None
     assert client.request(method, url, json=body, headers={"Authorization": ""}).status_code == 401
     for name in EVERYONE:

@@ -132,12 +132,11 @@ class MatchController(Controller):
             return {"id": check.id, "match_id": match_id, "label": check.label, "due_on": check.due_on,
                     "done_on": check.done_on, "done_by_id": check.done_by_id}
 
-    @post("/{match_id:int}/meetings", sync_to_thread=True, opt=rule("update"),
+    @post("/{match_id:int}/meetings", sync_to_thread=True,
+          opt={"policy": {role: POLICY[role] for role in ("manager", "adviser")}, "action": "update"},
           summary="Log a mentoring meeting on the young person's behalf (mentors use /me/mentees)")
     def log_meeting(self, request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
                     data: JSONBody[MeetingIn]) -> dict[str, Any]:
-        if request.user.role == "department":
-            raise NotFound("mentoring match", match_id)
         with uow.write() as session:
             _find(session, request.user, match_id)
             return meeting_view(lifecycle.log_meeting(session, match_id, met_on=data.met_on, kind=data.kind,

@@ -58,6 +58,17 @@ def run(engine: sa.Engine, *, today: date, actor_id: int | None, source: str,
 
 def _propose_kind(session: Session, state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
                   record: MatchRun, timings: dict[str, float], progress: Progress | None) -> dict[str, int]:
+    edges, chosen = choose(state, kind, settings, scorer, timings, progress)
+    clock = time.perf_counter()
+    written = _write_proposals(session, state, kind, edges.pi[chosen], edges.ti[chosen], scorer, record, progress)
+    timings[f"write_{kind}"] = time.perf_counter() - clock
+    return {"pairs_considered": edges.considered, "candidates": len(edges), "proposals": written}
+
+
+def choose(state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
+           timings: dict[str, float] | None = None, progress: Progress | None = None):
+    """The candidate edges of one kind and the mask of those the solver chose (no database needed)."""
+    timings = {} if timings is None else timings
     clock = time.perf_counter()
     edges = candidates.generate(state, kind, settings, scorer, progress)
     timings[f"candidates_{kind}"] = time.perf_counter() - clock
@@ -67,10 +78,7 @@ def _propose_kind(session: Session, state: State, kind: str, settings: MatchingS
     limit = np.maximum(wanted - state.people.proposed[kind], 0)
     chosen = solve.assign(edges.pi, edges.ti, edges.score, limit, np.maximum(state.targets[kind].remaining, 0))
     timings[f"solve_{kind}"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    written = _write_proposals(session, state, kind, edges.pi[chosen], edges.ti[chosen], scorer, record, progress)
-    timings[f"write_{kind}"] = time.perf_counter() - clock
-    return {"pairs_considered": edges.considered, "candidates": len(edges), "proposals": written}
+    return edges, chosen
 
 
 def _write_proposals(session: Session, state: State, kind: str, pi: np.ndarray, ti: np.ndarray, scorer: Scorer,
