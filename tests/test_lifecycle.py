@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import Session, select
 
 from matching import db, lifecycle
-from matching.models import Match, MatchEvent, Mentor, Opportunity, Outcome
+from matching.models import ApiTokenCreate, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome, UserCreate
+from matching.services.users import create_token, create_user
 from tests import factories
 
 
@@ -152,3 +153,70 @@ def test_check_ins_are_scheduled_listed_when_overdue_and_done(client, people, en
     assert len(client.get("/api/v1/attention/check-ins").json()) == 1
     client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("withdrawn", 2))
     assert client.get("/api/v1/attention/check-ins").json() == []  # ... unless the match has ended
+
+
+def test_mentors_log_meetings_and_quiet_matches_are_flagged_at_the_boundary(client, people, engine):
+    from datetime import timedelta
+
+    from matching.coltypes import utcnow
+
+    person_id, _, mentor_id = _setup(client, people, engine)
+    start = utcnow().date()  # the match is proposed and approved now
+    client.app.state.clock = lambda: start
+    match_id = _match_in(engine, "proposed", person_id, mentor_id=mentor_id)
+    client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("approved", 1))
+
+    def flagged(day, **query):
+        client.app.state.clock = lambda: day
+        found = client.get("/api/v1/attention/no-meetings", params=query).json()
+        return [(item["match_id"], item["days_since"]) for item in found]
+
+    assert flagged(start + timedelta(days=90)) == []  # 90 days since approval, with no meeting yet
+    assert flagged(start + timedelta(days=91)) == [(match_id, 91)]
+    mentor = people["mentor"].headers
+    url = f"/api/v1/me/mentees/{match_id}/meetings"
+    met_on = start + timedelta(days=30)
+    logged = client.post(url, json={"met_on": met_on.isoformat(), "kind": "in_person", "note": "Coffee"},
+                         headers=mentor)
+    assert logged.status_code == 201, logged.text
+    assert client.get(url, headers=mentor).json()[0]["met_on"] == met_on.isoformat()
+    assert flagged(met_on + timedelta(days=90)) == []
+    assert flagged(met_on + timedelta(days=91)) == [(match_id, 91)]
+    assert flagged(met_on + timedelta(days=31), days=30) == [(match_id, 31)]  # a shorter interval asked for
+    # The interval is a manager's setting when the request does not give one.
+    saved = client.put("/api/v1/settings/follow_up", json={"version": 0, "value": {"no_meeting_days": 30}})
+    assert saved.status_code == 200, saved.text
+    assert flagged(met_on + timedelta(days=31)) == [(match_id, 31)]
+    assert client.get("/api/v1/attention/no-meetings", headers=people["other_adviser"].headers).json() == []
+
+
+def test_meeting_logs_refuse_bad_input_and_other_mentors(client, people, engine):
+    from datetime import timedelta
+
+    from matching.coltypes import utcnow
+
+    person_id, _, mentor_id = _setup(client, people, engine)
+    today = utcnow().date()
+    client.app.state.clock = lambda: today
+    match_id = _match_in(engine, "active", person_id, mentor_id=mentor_id)
+    url = f"/api/v1/me/mentees/{match_id}/meetings"
+    future = client.post(url, json={"met_on": (today + timedelta(days=1)).isoformat(), "kind": "call"},
+                         headers=people["mentor"].headers)
+    assert future.status_code == 422 and future.json()["errors"][0]["field"] == "met_on"
+    unknown_kind = client.post(url, json={"met_on": today.isoformat(), "kind": "telepathy"},
+                               headers=people["mentor"].headers)
+    assert unknown_kind.status_code == 400 and "kind" in unknown_kind.text
+    with db.session_scope(db.writer(engine)) as session:
+        other = create_user(session, UserCreate(email="m9@x.gov.uk", full_name="Other", role="mentor",
+                                                department_id=people["mentor"].department_id))
+        _, token = create_token(session, ApiTokenCreate(user_id=other.id, name="tests"), created_by_id=None)
+    stranger = {"Authorization": f"Bearer {token}"}
+    assert client.post(url, json={"met_on": today.isoformat(), "kind": "call"}, headers=stranger).status_code == 404
+    assert client.get(url, headers=stranger).status_code == 404
+    by_adviser = client.post(f"/api/v1/matches/{match_id}/meetings", json={"met_on": today.isoformat(),
+                                                                          "kind": "video"},
+                             headers=people["adviser"].headers)
+    assert by_adviser.status_code == 201
+    assert client.get(f"/api/v1/matches/{match_id}").json()["meetings"][0]["kind"] == "video"
+    with Session(engine) as session:
+        assert len(session.exec(select(Meeting)).all()) == 1  # nothing written by the refusals

@@ -16,6 +16,14 @@ def centroids() -> dict[str, tuple[float, float]]:
         return {row["outcode"]: (float(row["easting"]), float(row["northing"])) for row in csv.DictReader(file)}
 
 
+def outcodes_of(authority_prefix: str) -> dict[str, int]:
+    """Districts whose main local authority code starts with the prefix (E09: London, E: England), with
+    how many postcodes each has (a rough measure of how many people live there)."""
+    with OUTCODES.open(newline="") as file:
+        return {row["outcode"]: int(row["postcodes"]) for row in csv.DictReader(file)
+                if row["local_authority"].startswith(authority_prefix)}
+
+
 def locate(outcodes: list[str | None]) -> np.ndarray:
     """An (n, 2) array of kilometre coordinates; NaN where the district is missing or unknown."""
     table = centroids()

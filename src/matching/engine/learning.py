@@ -39,8 +39,8 @@ FAILURE = {"ended_early", "not_successful"}
 MIN_LABELLED, MIN_PER_CLASS = 200, 30  # below this, the documented default weights are used
 HELD_OUT = 0.25
 # What a stored model may contain; anything else in the file and it is not loaded.
-TRUSTED = ["sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
-           "sklearn.utils._bunch.Bunch"]
+# (skops trusts scikit-learn's public estimators itself; these are the parts it asks about.)
+TRUSTED = ["numpy.dtype", "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"]
 
 
 class ModelRefused(Conflict):

@@ -1,0 +1,154 @@
+"""Benchmark the matching engine end to end, and the quality of what it proposes.
+
+    python -m bench.match_runs      # borough, London, England on SQLite; borough and London on PostgreSQL
+    python -m bench.match_runs --scales borough --backends sqlite
+
+Each scale is seeded in one process and measured in a fresh one, so the peak memory reported is the run's
+own (read state, rules, candidates, scores, solve, write proposals). Quality is measured against the hidden
+compatibility the fixtures generator used (`fixtures.synthetic.affinity`), which the engine never sees.
+"""
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+
+import numpy as np
+from fixtures.history import _target_profile
+from fixtures.synthetic import affinity, generate
+
+from bench.common import OUT, machine, seeded
+from matching import council_settings, db, engine
+from matching.council_settings import MatchingSettings
+from matching.engine import learning
+from matching.engine.runs import choose
+from matching.engine.state import KINDS, read_state
+
+SEED = 2026
+
+
+def measure(backend: str, scale: str, url: str, today: date) -> dict:
+    sa_engine = db.engine_for(url)
+    run = engine.run(sa_engine, today=today, actor_id=None, source="cli")
+    seconds = run.counts["seconds"]
+    result = {"backend": backend, "scale": scale, "total_s": run.duration_ms / 1000, "stages_s": seconds,
+              "solve_s": sum(v for k, v in seconds.items() if k.startswith("solve_")),
+              "counts": {k: run.counts[k] for k in ("people", *KINDS)}}
+    result["alternatives_ms"] = time_alternatives(sa_engine, today)
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def time_alternatives(sa_engine, today: date, samples: int = 40) -> dict:
+    with db.session_scope(sa_engine) as session:
+        ids = [row[0] for row in session.exec(__import__("sqlmodel").text(
+            "SELECT id FROM care_leavers WHERE case_status = 'open'")).all()]
+    chosen = random.Random(SEED).sample(ids, min(samples, len(ids)))
+    timings = []
+    for person_id in chosen:
+        started = time.perf_counter()
+        with db.session_scope(sa_engine) as session:
+            engine.alternatives(session, person_id, today=today)
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return {"p50": round(statistics.median(timings), 1), "p95": round(timings[int(0.95 * (len(timings) - 1))], 1)}
+
+
+def quality(url: str, scale: str, today: date) -> dict:
+    """Hidden success of the solver's proposals against greedy best-first and random eligible ones."""
+    data = generate(seed=SEED, scale=scale, today=today, history=True)
+    people = {row["id"]: row for row in data.tables["care_leavers"]}
+    targets = {"mentoring": {row["id"]: row for row in data.tables["mentors"]},
+               "opportunity": {row["id"]: row for row in data.tables["opportunities"]}}
+    sa_engine = db.engine_for(url)
+    with db.session_scope(sa_engine) as session:
+        settings = council_settings.load(session, MatchingSettings)
+        scorer = learning.current_scorer(session, settings)
+        state = read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place)
+    report = {}
+    for kind in KINDS:
+        edges, chosen = choose(state, kind, settings, scorer)
+        limit = 1 if kind == "mentoring" else settings.opportunities_per_person
+        room = np.maximum(state.targets[kind].remaining, 0)
+        wide = settings.model_copy(update={"candidates_per_person": 500})
+        every, _ = choose(state, kind, wide, scorer)
+        order = np.argsort(-edges.score, kind="stable")
+        shuffled = np.random.default_rng(SEED).permutation(len(every))
+        truth = (state, people, targets[kind])
+        report[kind] = {"solver": summary(truth, edges, chosen),
+                        "greedy": summary(truth, edges, greedy(edges, order, limit, room)),
+                        "random": summary(truth, every, greedy(every, shuffled, limit, room))}
+    return report
+
+
+def summary(truth, edges, mask: np.ndarray) -> dict:
+    """The engine's own total score of the chosen edges, and their hidden chance of success."""
+    state, people, targets = truth
+    found = [affinity(people[int(state.people.ids[p])],
+                      *_target_profile(edges.kind, targets[int(state.targets[edges.kind].ids[t])]))
+             for p, t in zip(edges.pi[mask], edges.ti[mask], strict=True)]
+    return {"proposals": int(mask.sum()), "engine_score": round(float(edges.score[mask].sum()), 2),
+            "expected_successes": round(sum(found), 1), "mean_success": round(sum(found) / max(len(found), 1), 4)}
+
+
+def greedy(edges, order, limit: int, room: np.ndarray) -> np.ndarray:
+    """Take edges in the given order while the person and the target still have room."""
+    taken = np.zeros(len(edges), dtype=bool)
+    per_person: dict[int, int] = {}
+    left = room.copy()
+    for edge in order:
+        p, t = int(edges.pi[edge]), int(edges.ti[edge])
+        if per_person.get(p, 0) < limit and left[t] > 0:
+            taken[edge] = True
+            per_person[p] = per_person.get(p, 0) + 1
+            left[t] -= 1
+    return taken
+
+
+def child(backend: str, scale: str, step: str, url: str, today: str) -> None:
+    day = date.fromisoformat(today)
+    if step == "run":
+        print(json.dumps(measure(backend, scale, url, day)))
+    else:
+        print(json.dumps(quality(url, scale, day)))
+
+
+def in_child(*args: str) -> dict:
+    done = subprocess.run([sys.executable, "-m", "bench.match_runs", "--child", *args], capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", nargs="+", default=["borough", "london", "england"])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    today = date.today().isoformat()
+    results = {"machine": machine(), "date": today, "runs": [], "quality": {}}
+    for backend in args.backends:
+        for scale in args.scales:
+            if backend == "postgresql" and scale == "england":
+                continue  # the SQLite run shows the engine's scaling; PostgreSQL only changes read and write
+            url, _ = seeded(backend, f"bench_match_{scale}", scale, history=True, seed=SEED)
+            if backend == "sqlite" and scale != "england":  # before the run, which changes the state
+                results["quality"][scale] = in_child(backend, scale, "quality", url, today)
+                print(json.dumps(results["quality"][scale]), flush=True)
+            measured = in_child(backend, scale, "run", url, today)
+            print(json.dumps(measured), flush=True)
+            results["runs"].append(measured)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "match_runs.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
