@@ -104,10 +104,10 @@ def test_scores_are_in_range_and_reasons_are_in_words():
         x = features.feature_matrix(state, kind, ONE, ONE)
         score = scorer.score(kind, x)[0]
         assert 0.0 <= score <= 1.0
-        said = reasons(state, kind, 0, 0, scorer.contributions(kind, x)[0])
+        said = reasons(state, kind, ONE, ONE, scorer.contributions(kind, x))[0]
         assert said and len(said) <= 4
-    said = reasons(state, "mentoring", 0, 0, scorer.contributions("mentoring", features.feature_matrix(
-        state, "mentoring", ONE, ONE))[0])
+    said = reasons(state, "mentoring", ONE, ONE, scorer.contributions("mentoring", features.feature_matrix(
+        state, "mentoring", ONE, ONE)))[0]
     assert said == ["wants to work in construction", "1.2 km away", "both interested in construction",
                     "both free on Tuesday"]  # the largest contributions first, at most four
     assert features.describe(state, "mentoring", 0, 0, "languages") == "speaks Somali"

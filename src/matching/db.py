@@ -6,6 +6,7 @@ from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 
+import msgspec
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -17,6 +18,11 @@ from matching.errors import DatabaseBusy
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+# msgspec reads and writes the JSON columns (lists of interests, languages, reasons) several times faster
+# than the standard library, which matters when a match run reads every profile.
+JSON = {"json_serializer": lambda value: msgspec.json.encode(value).decode(), "json_deserializer": msgspec.json.decode}
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         in_memory = url in {"sqlite://", "sqlite:///:memory:"}
@@ -24,11 +30,12 @@ def make_engine(url: str) -> sa.Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=StaticPool if in_memory else None,
+            **JSON,
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **JSON)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -16,14 +16,30 @@ WAITING_FULL_WEEKS = 26    # after six months of waiting, the waiting criterion 
 DENSE_CELLS = 20_000_000   # largest people-by-targets similarity block computed densely (160 MB)
 
 
+def distance_km(state: State, kind: str, pi: np.ndarray, ti: np.ndarray) -> np.ndarray:
+    """Straight-line km between the districts' centroids; NaN when either is unknown. Works on a grid too
+    (pi a column, ti a row), as candidate generation uses it."""
+    people, targets = state.people.xy, state.targets[kind].xy
+    dx = people[:, 0][pi] - targets[:, 0][ti]
+    dy = people[:, 1][pi] - targets[:, 1][ti]
+    return np.sqrt(dx * dx + dy * dy)
+
+
+def _positions(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_inverse=True) for small non-negative ints, without sorting."""
+    present = np.zeros(size, dtype=bool)
+    present[values] = True
+    return np.flatnonzero(present), (np.cumsum(present) - 1)[values]
+
+
 def interests(state: State, kind: str, pi: np.ndarray, ti: np.ndarray) -> np.ndarray:
     """Cosine similarity of tf-idf vectors: interests, skills and goals against expertise or the job."""
     vectors = tfidf(state, kind)
     if vectors is None or len(pi) == 0:
         return np.zeros(len(pi))
     people, targets = vectors
-    rows, r = np.unique(pi, return_inverse=True)
-    cols, c = np.unique(ti, return_inverse=True)
+    rows, r = _positions(pi, people.shape[0])
+    cols, c = _positions(ti, targets.shape[0])
     if len(rows) * len(cols) <= DENSE_CELLS:  # a block of pairs (a run's chunk, one person): one product
         out = (people[rows] @ targets[cols].T).toarray()[r, c]
     else:  # scattered pairs (training): row by row
@@ -46,9 +62,7 @@ def languages(state, kind, pi, ti):
 
 def distance(state, kind, pi, ti):
     """1 next door, 0 at the furthest the young person will travel; 0 when a district is unknown."""
-    delta = state.people.xy[pi] - state.targets[kind].xy[ti]
-    km = np.hypot(delta[:, 0], delta[:, 1])
-    closeness = 1.0 - km / np.maximum(state.people.travel_km[pi], 1.0)
+    closeness = 1.0 - distance_km(state, kind, pi, ti) / np.maximum(state.people.travel_km[pi], 1.0)
     return np.clip(np.nan_to_num(closeness, nan=0.0), 0.0, 1.0)
 
 
@@ -89,10 +103,20 @@ APPLIES = {kind: np.array([kind == "opportunity" or name not in OPPORTUNITY_ONLY
            for kind in ("mentoring", "opportunity")}
 
 
+def prepare(state: State, kind: str) -> None:
+    """Build the lazily cached arrays now, before threads share the state."""
+    tfidf(state, kind)
+    for attribute in ("sectors", "languages"):
+        bitsets(state, kind, attribute)
+
+
 def feature_matrix(state: State, kind: str, pi: np.ndarray, ti: np.ndarray) -> np.ndarray:
     """(pairs, features) in the order of FEATURE_FUNCTIONS."""
-    return np.column_stack([np.asarray(f(state, kind, pi, ti), dtype=np.float64)
-                            for f in FEATURE_FUNCTIONS.values()]) if len(pi) else np.zeros((0, len(FEATURE_FUNCTIONS)))
+    matrix = np.empty((len(pi), len(FEATURE_FUNCTIONS)), order="F")  # filled column by column
+    for column, feature in enumerate(FEATURE_FUNCTIONS.values()):
+        if len(pi):
+            matrix[:, column] = feature(state, kind, pi, ti)
+    return matrix
 
 
 def _listed(words) -> str:

@@ -29,7 +29,7 @@ def locate(outcodes: list[str | None]) -> np.ndarray:
     table = centroids()
     nowhere = (np.nan, np.nan)
     metres = np.array([table.get((code or "").upper(), nowhere) for code in outcodes], dtype=np.float64)
-    return metres.reshape(-1, 2) / 1000
+    return np.asfortranarray(metres.reshape(-1, 2) / 1000)  # columns contiguous: x and y are gathered apart
 
 
 def distance_km(a: str, b: str) -> float | None:

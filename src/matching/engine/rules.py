@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.council_settings import MatchingSettings
-from matching.engine.features import FEATURE_FUNCTIONS
+from matching.engine.features import FEATURE_FUNCTIONS, distance_km
 from matching.engine.state import State
 
 Check = Callable[[State, str, np.ndarray, np.ndarray, MatchingSettings], np.ndarray]
@@ -63,14 +63,9 @@ def right_to_work(state, kind, pi, ti, settings):
     return ~state.targets[kind].paid[ti] | state.people.right_to_work[pi]
 
 
-def distance_km(state, kind, pi, ti, settings) -> np.ndarray:
-    delta = state.people.xy[pi] - state.targets[kind].xy[ti]
-    return np.hypot(delta[:, 0], delta[:, 1])
-
-
 def within_travel(state, kind, pi, ti, settings):
     # An unknown district cannot prove a pair too far; the distance feature then scores it as neutral.
-    distance = distance_km(state, kind, pi, ti, settings)
+    distance = distance_km(state, kind, pi, ti)
     limit = np.minimum(state.people.travel_km[pi], settings.max_distance_km)
     return ~(distance > limit)
 
@@ -78,14 +73,21 @@ def within_travel(state, kind, pi, ti, settings):
 def _not_in(keys_of: str) -> Check:
     def check(state, kind, pi, ti, settings):
         history = state.history[kind]
-        return ~np.isin(pi.astype(np.int64) * history.width + ti, getattr(history, keys_of))
+        keys = getattr(history, keys_of)
+        passes = np.ones(len(pi), dtype=bool)
+        if len(keys) == 0:
+            return passes
+        # Only the few people with such a history need the (slower) key lookup.
+        involved = np.zeros(len(state.people), dtype=bool)
+        involved[keys // history.width] = True
+        some = np.flatnonzero(involved[pi])
+        passes[some] = ~np.isin(pi[some].astype(np.int64) * history.width + ti[some], keys)
+        return passes
     return check
 
 
 def _must_have(feature: str) -> Check:
     def check(state, kind, pi, ti, settings):
-        if feature not in settings.must_have:
-            return np.ones(len(pi), dtype=bool)
         values = FEATURE_FUNCTIONS[feature](state, kind, pi, ti)
         return np.nan_to_num(values, nan=0.0) > 0
     return check
@@ -108,13 +110,13 @@ RULES: list[Rule] = [
     Rule("opportunity_not_past_closing", "the opportunity is past its closing date", "target", ("opportunity",),
          _vetted("opportunity_not_past_closing")),
     Rule("opportunity_has_places", "the opportunity is full", "target", ("opportunity",), has_room),
+    Rule("within_travel", "further than the young person will travel", "pair", BOTH, within_travel),
     Rule("within_age_range", "the young person is outside the opportunity's age range", "pair", ("opportunity",),
          within_age_range),
     Rule("meets_qualification", "the young person is below the qualification it requires", "pair",
          ("opportunity",), meets_qualification),
     Rule("right_to_work", "paid work needs a confirmed, unexpired right to work", "pair", ("opportunity",),
          right_to_work),
-    Rule("within_travel", "further than the young person will travel", "pair", BOTH, within_travel),
     Rule("not_rejected_before", "an adviser rejected this pair before", "pair", BOTH, _not_in("rejected")),
     Rule("not_already_proposed", "this pair is already proposed and waiting for a decision", "pair", BOTH,
          _not_in("pending")),
@@ -124,23 +126,32 @@ RULES: list[Rule] = [
 BY_NAME = {rule.name: rule for rule in RULES}
 
 
-def rules_for(kind: str, scope: str | None = None) -> list[Rule]:
-    return [rule for rule in RULES if kind in rule.kinds and (scope is None or rule.scope == scope)]
+def rules_for(kind: str, settings: MatchingSettings, scope: str | None = None) -> list[Rule]:
+    """The rules that apply: for this kind, in this scope, and only the must-haves the manager set."""
+    return [rule for rule in RULES if kind in rule.kinds and (scope is None or rule.scope == scope)
+            and (not rule.name.startswith("must_have_") or rule.name.removeprefix("must_have_") in settings.must_have)]
 
 
 def passing(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, settings: MatchingSettings,
-            scope: str | None = None) -> np.ndarray:
-    mask = np.ones(len(pi), dtype=bool)
-    for rule in rules_for(kind, scope):
-        mask &= rule.check(state, kind, pi, ti, settings)
-    return mask
+            scope: str | None = None, applied: frozenset[str] = frozenset()) -> np.ndarray:
+    """Positions of the pairs that break no rule. Each rule sees only the pairs the rules before it let
+    through, so the selective ones (distance first) make the rest cheap. `applied`: rules the caller has
+    already applied to these pairs."""
+    keep = np.arange(len(pi))
+    for rule in rules_for(kind, settings, scope):
+        if rule.name in applied:
+            continue
+        keep = keep[rule.check(state, kind, pi[keep], ti[keep], settings)]
+        if len(keep) == 0:
+            break
+    return keep
 
 
 def first_broken(state: State, kind: str, pi: np.ndarray, ti: np.ndarray,
                  settings: MatchingSettings) -> np.ndarray:
     """For each pair, the name of the first rule it breaks, or '' when it is eligible."""
     broken = np.full(len(pi), "", dtype=object)
-    for rule in rules_for(kind):
+    for rule in rules_for(kind, settings):
         fails = (broken == "") & ~rule.check(state, kind, pi, ti, settings)
         broken[fails] = rule.name
     return broken

@@ -89,12 +89,12 @@ def _write_proposals(session: Session, state: State, kind: str, pi: np.ndarray, 
     scores, parts = scorer.score(kind, features), scorer.contributions(kind, features)
     now, side = utcnow(), state.targets[kind]
     column = "mentor_id" if kind == "mentoring" else "opportunity_id"
-    rows = [{"care_leaver_id": int(state.people.ids[p]), column: int(side.ids[t]),
-             "mentor_id" if column == "opportunity_id" else "opportunity_id": None,
-             "kind": kind, "state": "proposed", "score": round(float(s), 4),
-             "reasons": reasons(state, kind, int(p), int(t), c), "model_version": scorer.version,
-             "run_id": record.id, "contact_arrangements": "", "version": 1, "created_at": now, "updated_at": now}
-            for p, t, s, c in zip(pi, ti, scores, parts, strict=True)]
+    other = "mentor_id" if column == "opportunity_id" else "opportunity_id"
+    rows = [{"care_leaver_id": person, column: target, other: None, "kind": kind, "state": "proposed",
+             "score": round(score, 4), "reasons": said, "model_version": scorer.version, "run_id": record.id,
+             "contact_arrangements": "", "version": 1, "created_at": now, "updated_at": now}
+            for person, target, score, said in zip(state.people.ids[pi].tolist(), side.ids[ti].tolist(),
+                                                   scores.tolist(), reasons(state, kind, pi, ti, parts), strict=True)]
     session.execute(sa.insert(Match.__table__), rows)
     if progress:
         progress(f"proposals ({kind})", len(rows), len(rows))
@@ -134,7 +134,7 @@ def alternatives(session: Session, care_leaver_id: int, *, today: date, limit: i
     """One young person's ranked alternatives of each kind with reasons, and why the rest were excluded."""
     settings = council_settings.load(session, MatchingSettings)
     state = read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place,
-                       only=[care_leaver_id])
+                       only=[care_leaver_id], reuse_targets=True)
     if len(state.people) == 0:
         raise NotFound("care leaver", care_leaver_id)
     scorer = learning.current_scorer(session, settings)
@@ -161,7 +161,8 @@ def _alternatives_of_kind(state: State, kind: str, settings: MatchingSettings, s
     return {
         "eligible": len(ok),
         "ranked": [{"id": int(side.ids[ok[i]]), "label": side.labels[ok[i]], "score": round(float(scores[i]), 4),
-                    "reasons": reasons(state, kind, 0, int(ok[i]), parts[i])} for i in ranked],
+                    "reasons": said} for i, said in zip(ranked, reasons(state, kind, pi[ok][ranked], ok[ranked],
+                                                                        parts[ranked]), strict=True)],
         "excluded": [{"rule": name, "says": BY_NAME[name].says, "count": count}
                      for name, count in sorted(excluded.items(), key=lambda item: -item[1])],
     }

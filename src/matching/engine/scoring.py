@@ -56,12 +56,16 @@ def weights_scorer(settings: MatchingSettings) -> Scorer:
     return Scorer(version=f"weights-{digest}", weights=weights)
 
 
-def reasons(state: State, kind: str, p: int, t: int, contributions: np.ndarray) -> list[str]:
-    """The criteria that added most to this pair's score, as sentences; the largest first."""
-    said = []
-    for column in np.argsort(-contributions):
-        if contributions[column] <= 0 or len(said) == TOP_REASONS:
-            break
-        if text := describe(state, kind, p, t, FEATURES[column]):
-            said.append(text)
-    return said
+def reasons(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, contributions: np.ndarray) -> list[list[str]]:
+    """For each pair, the criteria that added most to its score, as sentences; the largest first."""
+    order = np.argsort(-contributions, axis=1, kind="stable")
+    found = []
+    for p, t, row, ranked in zip(pi.tolist(), ti.tolist(), contributions, order, strict=True):
+        said = []
+        for column in ranked.tolist():
+            if row[column] <= 0 or len(said) == TOP_REASONS:
+                break
+            if text := describe(state, kind, p, t, FEATURES[column]):
+                said.append(text)
+        found.append(said)
+    return found

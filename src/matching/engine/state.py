@@ -4,10 +4,11 @@ Everything the rules and features need is here, in numpy arrays indexed by posit
 pairs is checked and scored with a few array operations instead of a Python loop per pair.
 """
 
-from collections import Counter
+from collections import Counter, namedtuple
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+import msgspec
 import numpy as np
 import sqlalchemy as sa
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -92,7 +93,8 @@ class State:
     people: People
     targets: dict[str, Targets]
     history: dict[str, PairHistory]
-    cache: dict = field(default_factory=dict)  # derived arrays (tf-idf, bitsets), built on first use
+    cache: dict = field(default_factory=dict)   # people-side derived arrays, built on first use
+    shared: dict = field(default_factory=dict)  # target-side ones (the fitted text model), may outlive the state
 
 
 def day_mask(days: list[str]) -> int:
@@ -105,7 +107,28 @@ def _years(born: date, today: date) -> int:
 
 
 def _lower(values) -> set[str]:
-    return {str(value).strip().lower() for value in values or () if str(value).strip()}
+    # Stored tags are already trimmed and lower-cased (models.base.Tags); a sector is free text.
+    return {value.lower() for value in values} if values else set()
+
+
+def _fetch(conn: sa.Connection, query: sa.Select) -> list:
+    """Rows with their JSON list columns decoded in one call per column: decoding row by row through
+    SQLAlchemy's JSON type was the largest part of reading the state."""
+    result = conn.execute(query)
+    keys, rows = list(result.keys()), result.all()
+    Row = namedtuple("Row", keys)
+    columns = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in keys]
+    for position, column in enumerate(query.selected_columns):
+        if isinstance(column.type, sa.Text) and column.name in JSON_LISTS:
+            columns[position] = msgspec.json.decode("[" + ",".join(v or "[]" for v in columns[position]) + "]")
+    return [Row(*values) for values in zip(*columns, strict=True)]
+
+
+JSON_LISTS = {"days_available", "languages", "interests", "skills", "sector_preferences", "availability", "expertise"}
+
+
+def _lists(table: sa.Table, *names: str) -> list:
+    return [sa.cast(table.c[name], sa.Text).label(name) for name in names]
 
 
 def read_people(conn: sa.Connection, today: date, *, only: list[int] | None = None) -> People:
@@ -113,10 +136,11 @@ def read_people(conn: sa.Connection, today: date, *, only: list[int] | None = No
     c = CareLeaver.__table__.c
     query = sa.select(c.id, c.case_reference, c.case_status, c.date_of_birth, c.qualification_level,
                       c.right_to_work_confirmed, c.right_to_work_expires_on, c.consent_share_mentors,
-                      c.consent_share_employers, c.home_area, c.max_travel_km, c.days_available, c.languages,
-                      c.interests, c.skills, c.sector_preferences, c.aspirations, c.created_at).order_by(c.id)
+                      c.consent_share_employers, c.home_area, c.max_travel_km, c.aspirations, c.created_at,
+                      *_lists(CareLeaver.__table__, "days_available", "languages", "interests", "skills",
+                              "sector_preferences")).order_by(c.id)
     query = query.where(c.id.in_(only)) if only is not None else query.where(c.case_status == "open")
-    return people_from(conn.execute(query).all(), today, _waiting_since(conn, only))
+    return people_from(_fetch(conn, query), today, _waiting_since(conn, only))
 
 
 def people_from(rows, today: date, waited_from: dict[int, datetime]) -> People:
@@ -162,9 +186,10 @@ def _weeks_waiting(created: datetime, approved: datetime | None, today: date) ->
 
 def read_mentors(conn: sa.Connection, today: date, pending: dict[int, int]) -> Targets:
     c = Mentor.__table__.c
-    rows = conn.execute(sa.select(c.id, c.job_title, c.status, c.dbs_checked_on, c.safeguarding_trained_on,
-                                  c.capacity, c.slots_taken, c.office_area, c.availability, c.languages,
-                                  c.expertise, c.interests).order_by(c.id)).all()
+    rows = _fetch(conn, sa.select(c.id, c.job_title, c.status, c.dbs_checked_on, c.safeguarding_trained_on,
+                                  c.capacity, c.slots_taken, c.office_area,
+                                  *_lists(Mentor.__table__, "availability", "languages", "expertise", "interests"))
+                  .order_by(c.id))
     return mentors_from(rows, today, pending)
 
 
@@ -193,16 +218,16 @@ def mentors_from(rows, today: date, pending: dict[int, int]) -> Targets:
 
 def read_opportunities(conn: sa.Connection, today: date, pending: dict[int, int], referrals_per_place: int) -> Targets:
     c = Opportunity.__table__.c
-    rows = conn.execute(sa.select(c.id, c.reference, c.title, c.kind, c.status, c.closes_on, c.places,
+    rows = _fetch(conn, sa.select(c.id, c.reference, c.title, c.kind, c.status, c.closes_on, c.places,
                                   c.places_taken, c.min_age, c.max_age, c.qualification_required,
-                                  c.pay_pence_per_hour, c.area, c.skills, c.sector, c.ring_fenced,
-                                  c.guaranteed_interview, c.hours_per_week).order_by(c.id)).all()
+                                  c.pay_pence_per_hour, c.area, c.sector, c.ring_fenced, c.guaranteed_interview,
+                                  c.hours_per_week, *_lists(Opportunity.__table__, "skills")).order_by(c.id))
     return opportunities_from(rows, today, pending, referrals_per_place)
 
 
 def opportunities_from(rows, today: date, pending: dict[int, int], referrals_per_place: int) -> Targets:
     n = len(rows)
-    tags = [_lower(r.skills) | _lower([r.sector]) for r in rows]
+    tags = [_lower(r.skills) | ({r.sector.lower()} if r.sector else set()) for r in rows]
     return Targets(
         kind="opportunity", ids=np.array([r.id for r in rows], dtype=np.int64),
         labels=[f"{r.reference} {r.title}" for r in rows],
@@ -216,7 +241,7 @@ def opportunities_from(rows, today: date, pending: dict[int, int], referrals_per
         qualification=np.array([r.qualification_required for r in rows], dtype=np.int8),
         paid=np.array([r.kind in PAID_KINDS or bool(r.pay_pence_per_hour) for r in rows], dtype=bool),
         xy=geo.locate([r.area for r in rows]), days=np.zeros(n, dtype=np.int64),
-        languages=[set() for _ in rows], tags=tags, sectors=[_lower([r.sector]) for r in rows],
+        languages=[set() for _ in rows], tags=tags, sectors=[({r.sector.lower()} if r.sector else set()) for r in rows],
         text=[f"{' '.join(sorted(t))} {r.title}" for t, r in zip(tags, rows, strict=True)],
         ring_fenced=np.array([bool(r.ring_fenced) for r in rows], dtype=bool),
         guaranteed_interview=np.array([bool(r.guaranteed_interview) for r in rows], dtype=bool),
@@ -225,22 +250,53 @@ def opportunities_from(rows, today: date, pending: dict[int, int], referrals_per
 
 
 def read_state(conn: sa.Connection, today: date, *, referrals_per_place: int = 3,
-               only: list[int] | None = None) -> State:
-    """Everything one run (or some people's alternatives) needs, read in one transaction."""
+               only: list[int] | None = None, reuse_targets: bool = False) -> State:
+    """Everything one run (or some people's alternatives) needs, read in one transaction.
+
+    With `reuse_targets`, the mentors and opportunities (and the text model fitted on them) come from the
+    last read in this process when nothing they depend on has changed since: one person's alternatives then
+    cost a few small queries instead of reading every target again."""
     people = read_people(conn, today, only=only)
     m = Match.__table__.c
     live = set().union(*HOLDING.values())
+    query = (sa.select(m.care_leaver_id, m.mentor_id, m.opportunity_id, m.kind, m.state)
+             .where(m.state.in_(live | {"proposed", "rejected"})))
+    rows = conn.execute(query.where(m.care_leaver_id.in_(only)) if only is not None else query).all()
+    if not reuse_targets:
+        targets, shared = read_targets(conn, today, referrals_per_place), {}
+    else:
+        key = (str(conn.engine.url), today, referrals_per_place, *_fingerprint(conn))
+        if _SNAPSHOT.get("key") != key:
+            _SNAPSHOT.update(key=key, targets=read_targets(conn, today, referrals_per_place), shared={})
+        targets, shared = _SNAPSHOT["targets"], _SNAPSHOT["shared"]
+    state = assemble(today, people, targets, rows)
+    state.shared = shared
+    return state
+
+
+_SNAPSHOT: dict = {}  # the last targets read with reuse_targets, and their key
+
+
+def read_targets(conn: sa.Connection, today: date, referrals_per_place: int) -> dict[str, Targets]:
+    m = Match.__table__.c
     proposed = (sa.select(m.kind, sa.func.coalesce(m.mentor_id, m.opportunity_id), sa.func.count())
                 .where(m.state == "proposed").group_by(m.kind, m.mentor_id, m.opportunity_id))
     pending = {kind: Counter() for kind in KINDS}
     for kind, target_id, count in conn.execute(proposed):
         pending[kind][target_id] += count
-    query = (sa.select(m.care_leaver_id, m.mentor_id, m.opportunity_id, m.kind, m.state)
-             .where(m.state.in_(live | {"proposed", "rejected"})))
-    rows = conn.execute(query.where(m.care_leaver_id.in_(only)) if only is not None else query).all()
-    targets = {"mentoring": read_mentors(conn, today, pending["mentoring"]),
-               "opportunity": read_opportunities(conn, today, pending["opportunity"], referrals_per_place)}
-    return assemble(today, people, targets, rows)
+    return {"mentoring": read_mentors(conn, today, pending["mentoring"]),
+            "opportunity": read_opportunities(conn, today, pending["opportunity"], referrals_per_place)}
+
+
+def _fingerprint(conn: sa.Connection) -> tuple:
+    """Changes whenever anything a target's arrays depend on changes: any profile edit bumps its
+    updated_at; slots and places move only with a match's transition, which bumps the match's."""
+    mentors, jobs, matches = Mentor.__table__.c, Opportunity.__table__.c, Match.__table__.c
+    count, latest = sa.func.count, sa.func.max
+    queries = [sa.select(count(), latest(mentors.updated_at), sa.func.sum(mentors.slots_taken)),
+               sa.select(count(), latest(jobs.updated_at), sa.func.sum(jobs.places_taken)),
+               sa.select(count(), latest(matches.updated_at))]
+    return tuple(value for query in queries for value in conn.execute(query).one())
 
 
 def assemble(today: date, people: People, targets: dict[str, Targets], rows) -> State:
@@ -267,31 +323,41 @@ def _keys(rows, state: str, person_at: dict[int, int], side: Targets) -> np.ndar
     return np.unique(np.array(keys, dtype=np.int64))
 
 
-def cached(state: State, key: tuple, build):
-    if key not in state.cache:
-        state.cache[key] = build()
-    return state.cache[key]
+def cached(store: dict, key: tuple, build):
+    if key not in store:
+        store[key] = build()
+    return store[key]
 
 
 def tfidf(state: State, kind: str):
-    """TF-IDF fitted on the targets' words (what the council offers), applied to both sides; None if no words."""
-    def build():
+    """TF-IDF fitted on all targets' words (what the council offers), applied to both sides; None if no words."""
+    def fit():
         vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
         try:
-            targets = vectorizer.fit_transform(state.targets[kind].text)
+            matrix = vectorizer.fit_transform([text for side in KINDS for text in state.targets[side].text]).tocsr()
         except ValueError:  # no targets, or not one word among them
             return None
-        return vectorizer.transform(state.people.text).tocsr(), targets.tocsr()
-    return cached(state, ("tfidf", kind), build)
+        split = len(state.targets["mentoring"])
+        return vectorizer, {"mentoring": matrix[:split], "opportunity": matrix[split:]}
+
+    model = cached(state.shared, ("tfidf",), fit)
+    if model is None:
+        return None
+    vectorizer, targets = model
+    people = cached(state.cache, ("tfidf",), lambda: vectorizer.transform(state.people.text).tocsr())
+    return people, targets[kind]
 
 
 def bitsets(state: State, kind: str, attribute: str) -> tuple[np.ndarray, np.ndarray]:
     """People's and targets' sets (languages, sectors) as rows of 64-bit words over the targets' vocabulary."""
-    def build():
+    def targets():
         side = getattr(state.targets[kind], attribute)
         vocabulary = {word: bit for bit, word in enumerate(sorted(set().union(*side)))}
-        return _pack(getattr(state.people, attribute), vocabulary), _pack(side, vocabulary)
-    return cached(state, ("bits", kind, attribute), build)
+        return vocabulary, _pack(side, vocabulary)
+
+    vocabulary, packed = cached(state.shared, ("bits", kind, attribute), targets)
+    people = cached(state.cache, ("bits", kind, attribute), lambda: _pack(getattr(state.people, attribute), vocabulary))
+    return people, packed
 
 
 def _pack(sets: list[set[str]], vocabulary: dict[str, int]) -> np.ndarray:
