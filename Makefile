@@ -14,11 +14,13 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 install: $(INSTALLED)
 
-# The service on http://127.0.0.1:8000 with the embedded SQLite database migrated and seeded.
+# The service on http://127.0.0.1:8000 with the embedded SQLite database migrated and seeded, and a first
+# matching run so advisers have proposals to review. Plain HTTP on loopback, so cookies are not Secure-only.
 run: install
 	$(BIN)/springboard db upgrade
 	$(BIN)/springboard demo
-	$(BIN)/springboard serve --host 127.0.0.1 --port 8000
+	$(BIN)/springboard match run
+	SECURE_COOKIES=false $(BIN)/springboard serve --host 127.0.0.1 --port 8000
 
 # The whole suite, on SQLite and PostgreSQL, with browser tests in Debian's Chromium.
 test: install

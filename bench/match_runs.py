@@ -11,12 +11,12 @@ compatibility the fixtures generator used (`fixtures.synthetic.affinity`), which
 import argparse
 import json
 import random
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 from fixtures.history import _target_profile
@@ -40,8 +40,15 @@ def measure(backend: str, scale: str, url: str, today: date) -> dict:
               "solve_s": sum(v for k, v in seconds.items() if k.startswith("solve_")),
               "counts": {k: run.counts[k] for k in ("people", *KINDS)}}
     result["alternatives_ms"] = time_alternatives(sa_engine, today)
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mib"] = peak_memory_mib()
     return result
+
+
+def peak_memory_mib() -> float:
+    """This process's own high-water mark (VmHWM starts afresh at exec; ru_maxrss would include what the
+    parent held when it forked, and the parent seeded the data)."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
 
 
 def time_alternatives(sa_engine, today: date, samples: int = 40) -> dict:

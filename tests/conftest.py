@@ -103,7 +103,8 @@ def session(engine: sa.Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32)
+    return Settings(database_url=database_url, data_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32,
+                    secure_cookies=False)  # the test client speaks plain HTTP
 
 
 @dataclass(frozen=True)

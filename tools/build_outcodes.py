@@ -28,7 +28,7 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "matching" / "data" / "outco
 def units(folder: Path):
     for path in sorted(folder.glob("postcodes_*.msgpack.br")):
         data = msgpack.unpackb(brotli.decompress(path.read_bytes()), raw=False)["data"]
-        yield from zip(data["pcd"], data["laua"], data["oseast1m"], data["osnrth1m"])
+        yield from zip(data["pcd"], data["laua"], data["oseast1m"], data["osnrth1m"], strict=True)
 
 
 def main(folder: str) -> None:

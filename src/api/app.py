@@ -1,12 +1,18 @@
 """The Litestar application, assembled in one place."""
 
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
+from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 
 from api.access import require_access
 from api.auth import bearer_auth
@@ -16,11 +22,17 @@ from api.engine import controllers as engine_controllers
 from api.errors import problem_details
 from api.health import health
 from api.matches import MatchController
+from api.pages import pages_router
 from api.people import AccountsController, MeController
 from api.records import controllers
 from api.security import security_headers
+from api.stores import DatabaseStore
 from matching import db
 from matching.settings import Settings, get_settings
+
+HERE = Path(__file__).parent
+# The JSON API takes bearer tokens, not cookies: no session to load, and CSRF cannot reach it.
+NO_COOKIES = ["^/api/", "^/health", "^/schema", "^/static/"]
 
 
 def api_v1() -> Router:
@@ -41,12 +53,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.settings = settings
         app.state.clock = lambda: datetime.now(ZoneInfo(settings.timezone)).date()  # tests replace it
 
+    sessions = ServerSideSessionConfig(key="springboard_session", max_age=8 * 3600, secure=settings.secure_cookies,
+                                       httponly=True, samesite="lax", renew_on_access=True, exclude=NO_COOKIES)
     return Litestar(
-        route_handlers=[health, api_v1()],
+        route_handlers=[health, api_v1(), pages_router(),
+                        create_static_files_router(path="/static", directories=[HERE / "static"])],
         dependencies={"uow": Provide(provide_uow, sync_to_thread=False)},
         plugins=[problem_details],
         before_send=[security_headers],
         on_startup=[remember_engine],
+        middleware=[sessions.middleware],
+        stores={"sessions": DatabaseStore(engine, "session"), "rate_limit": DatabaseStore(engine, "sign-in")},
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies,
+                               cookie_httponly=False, exclude=NO_COOKIES, cookie_name="springboard_csrf"),
+        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(title="Springboard", version="1", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
         debug=settings.debug,

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in DATA_DIR.")
     secret_key: str = Field("dev-only-change-me", description="Signs session cookies and CSRF tokens.")
     debug: bool = False
+    secure_cookies: bool = Field(True, description="Send cookies over HTTPS only; false only for http://127.0.0.1")
+    sign_in_attempts_per_minute: int = Field(10, description="Per client address, on top of account lockout")
     timezone: str = "Europe/London"
     api_page_size_max: int = 200
 

@@ -120,37 +120,43 @@ def feature_matrix(state: State, kind: str, pi: np.ndarray, ti: np.ndarray) -> n
 
 
 def _listed(words) -> str:
-    words = sorted(words)
+    words = sorted(words) if not isinstance(words, list) else words
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def describe(state: State, kind: str, p: int, t: int, feature: str) -> str | None:
     """The reason a criterion gives for one pair, in words a young person or adviser understands."""
+    return describe_all(state, kind, np.array([p]), np.array([t]), feature)[0]
+
+
+def describe_all(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, feature: str) -> list[str | None]:
+    """`describe` for many pairs at once (a run writes tens of thousands of reasons)."""
     person, side = state.people, state.targets[kind]
+    pairs = list(zip(pi.tolist(), ti.tolist(), strict=True))
     if feature == "interests":
-        shared = person.tags[p] & side.tags[t]
-        return f"both interested in {_listed(list(shared)[:3])}" if shared else "similar interests and goals"
+        return [f"both interested in {_listed(sorted(shared)[:3])}" if (shared := person.tags[p] & side.tags[t])
+                else "similar interests and goals" for p, t in pairs]
     if feature == "sector":
-        shared = person.sectors[p] & side.sectors[t]
-        return f"wants to work in {_listed(shared)}" if shared else None
+        return [f"wants to work in {_listed(shared)}" if (shared := person.sectors[p] & side.sectors[t]) else None
+                for p, t in pairs]
     if feature == "distance":
-        km = float(np.hypot(*(person.xy[p] - side.xy[t])))
-        return None if np.isnan(km) else "in the same postcode district" if km < 0.5 else f"{km:.1f} km away"
+        return [None if km != km else "in the same postcode district" if km < 0.5 else f"{km:.1f} km away"
+                for km in distance_km(state, kind, pi, ti).tolist()]  # km != km: NaN, a district unknown
     if feature == "days":
         if kind == "mentoring":
-            both = [day for bit, day in enumerate(DAYS) if (person.days[p] & side.days[t]) >> bit & 1]
-            return f"both free on {_listed([DAYS[d] for d in both])}" if both else None
-        return f"{side.hours[t]:g} hours a week fits the days they are free"
+            shared = (person.days[pi] & side.days[ti]).tolist()
+            return [f"both free on {_listed([DAYS[d] for bit, d in enumerate(DAYS) if both >> bit & 1])}"
+                    if both else None for both in shared]
+        return [f"{hours:g} hours a week fits the days they are free" for hours in side.hours[ti].tolist()]
     if feature == "languages":
-        shared = person.languages[p] & side.languages[t]
-        return f"speaks {_listed([w.title() for w in shared])}" if shared else None
+        return [f"speaks {_listed([w.title() for w in shared])}" if (shared := person.languages[p] & side.languages[t])
+                else None for p, t in pairs]
     if feature == "qualification":
-        return f"has the level {side.qualification[t]} qualification it asks for" if side.qualification[t] else \
-            "no qualification needed"
-    if feature == "ring_fenced":
-        return "ring-fenced for care leavers"
-    if feature == "guaranteed_interview":
-        return "guaranteed interview"
+        return [f"has the level {level} qualification it asks for" if level else "no qualification needed"
+                for level in side.qualification[ti].tolist()]
     if feature == "waiting":
-        return f"waiting {int(person.waiting_weeks[p])} weeks"
-    return None
+        return [f"waiting {int(weeks)} weeks" for weeks in person.waiting_weeks[pi].tolist()]
+    return [FIXED.get(feature)] * len(pairs)
+
+
+FIXED = {"ring_fenced": "ring-fenced for care leavers", "guaranteed_interview": "guaranteed interview"}

@@ -90,12 +90,12 @@ def _write_proposals(session: Session, state: State, kind: str, pi: np.ndarray, 
     now, side = utcnow(), state.targets[kind]
     column = "mentor_id" if kind == "mentoring" else "opportunity_id"
     other = "mentor_id" if column == "opportunity_id" else "opportunity_id"
-    rows = [{"care_leaver_id": person, column: target, other: None, "kind": kind, "state": "proposed",
-             "score": round(score, 4), "reasons": said, "model_version": scorer.version, "run_id": record.id,
-             "contact_arrangements": "", "version": 1, "created_at": now, "updated_at": now}
+    shared = {other: None, "kind": kind, "state": "proposed", "model_version": scorer.version,
+              "run_id": record.id, "contact_arrangements": "", "version": 1, "created_at": now, "updated_at": now}
+    rows = [{"care_leaver_id": person, column: target, "score": round(score, 4), "reasons": said, **shared}
             for person, target, score, said in zip(state.people.ids[pi].tolist(), side.ids[ti].tolist(),
                                                    scores.tolist(), reasons(state, kind, pi, ti, parts), strict=True)]
-    session.execute(sa.insert(Match.__table__), rows)
+    db.bulk_insert(session, Match.__table__, rows)
     if progress:
         progress(f"proposals ({kind})", len(rows), len(rows))
     m, e = Match.__table__.c, MatchEvent.__table__

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from matching.council_settings import FEATURES, MatchingSettings
-from matching.engine.features import APPLIES, FEATURE_FUNCTIONS, describe
+from matching.engine.features import APPLIES, FEATURE_FUNCTIONS, describe_all
 from matching.engine.state import State
 
 assert tuple(FEATURE_FUNCTIONS) == FEATURES, "the settings and the engine must list the same criteria"
@@ -58,14 +58,11 @@ def weights_scorer(settings: MatchingSettings) -> Scorer:
 
 def reasons(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, contributions: np.ndarray) -> list[list[str]]:
     """For each pair, the criteria that added most to its score, as sentences; the largest first."""
-    order = np.argsort(-contributions, axis=1, kind="stable")
+    order = np.argsort(-contributions, axis=1, kind="stable")[:, :TOP_REASONS + 2]
+    wanted = sorted(set(order.ravel().tolist()))  # only the criteria that can make anyone's top reasons
+    texts = {column: describe_all(state, kind, pi, ti, FEATURES[column]) for column in wanted}
     found = []
-    for p, t, row, ranked in zip(pi.tolist(), ti.tolist(), contributions, order, strict=True):
-        said = []
-        for column in ranked.tolist():
-            if row[column] <= 0 or len(said) == TOP_REASONS:
-                break
-            if text := describe(state, kind, p, t, FEATURES[column]):
-                said.append(text)
-        found.append(said)
+    for row, (ranked, values) in enumerate(zip(order.tolist(), contributions.tolist(), strict=True)):
+        said = [text for column in ranked if values[column] > 0 and (text := texts[column][row])]
+        found.append(said[:TOP_REASONS])
     return found

@@ -28,6 +28,7 @@ from matching.models.organisation import (
     DepartmentCreate,
     DepartmentPublic,
     DepartmentUpdate,
+    StoredValue,
     User,
     UserCreate,
     UserPublic,
@@ -44,7 +45,8 @@ from matching.models.people import (
 )
 
 __all__ = [
-    "CheckIn", "Meeting", "MatchRun", "ScoringModel", "Setting", "Entitlement", "OfferItem", "OfferItemCreate",
+    "CheckIn", "Meeting", "StoredValue", "MatchRun", "ScoringModel", "Setting", "Entitlement", "OfferItem",
+    "OfferItemCreate",
     "CaseEvent", "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver",
     "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest", "Contact", "Department",
     "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match", "MatchEvent", "Mentor",

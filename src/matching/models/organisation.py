@@ -101,3 +101,14 @@ class ApiTokenPublic(SQLModel):
     name: str
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+class StoredValue(SQLModel, table=True):
+    """Server-side web sessions and sign-in rate-limit counters, shared by every instance of the service.
+
+    Values are opaque bytes written by the web layer (a session holds the user's id and nothing personal)."""
+
+    __tablename__ = "stored_values"
+    key: str = Field(primary_key=True, max_length=200)
+    value: bytes = Field(sa_type=sa.LargeBinary)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)

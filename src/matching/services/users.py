@@ -81,6 +81,13 @@ def identity_for_token(connection: sa.Connection, token: str) -> sa.Row | None:
         .where(tokens.token_hash == _digest(token), tokens.revoked_at.is_(None), users.active)).first()
 
 
+def identity_for_user(connection: sa.Connection, user_id: int) -> sa.Row | None:
+    """(id, role, department_id) of an active user: what a signed-in page request needs, in one query."""
+    users = User.__table__.c
+    return connection.execute(sa.select(users.id, users.role, users.department_id)
+                              .where(users.id == user_id, users.active)).first()
+
+
 def authenticate(session: Session, email: str, password: str, *, now: datetime | None = None) -> User | None:
     """A person signing in. Repeated failures lock the account for a while; the reason is never told."""
     now = now or utcnow()

@@ -1,0 +1,72 @@
+"""A Litestar store kept in the database, so every instance of the service shares sign-in sessions and
+the sign-in rate limit (Litestar's own stores live in one process's memory, a file, or Redis)."""
+
+from datetime import timedelta
+
+import anyio
+import sqlalchemy as sa
+from litestar.stores.base import Store
+
+from matching import db
+from matching.coltypes import utcnow
+from matching.models import StoredValue
+
+TABLE = StoredValue.__table__
+
+
+class DatabaseStore(Store):
+    def __init__(self, engine: sa.Engine, namespace: str):
+        self.engine, self.prefix = engine, f"{namespace}:"
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        await anyio.to_thread.run_sync(self._set, key, value.encode() if isinstance(value, str) else value, expires_in)
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        return await anyio.to_thread.run_sync(self._get, key, renew_for)
+
+    async def delete(self, key: str) -> None:
+        await anyio.to_thread.run_sync(self._delete, key)
+
+    async def delete_all(self) -> None:
+        await anyio.to_thread.run_sync(self._delete_all)
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        return await anyio.to_thread.run_sync(self._expires_in, key)
+
+    def _set(self, key: str, value: bytes, expires_in: int | timedelta | None) -> None:
+        expires_at = utcnow() + _delta(expires_in) if expires_in else None
+        with db.session_scope(db.writer(self.engine)) as session:  # delete + insert: an upsert on any database
+            session.execute(sa.delete(TABLE).where(TABLE.c.key == self.prefix + key))
+            session.execute(sa.insert(TABLE).values(key=self.prefix + key, value=value, expires_at=expires_at))
+
+    def _get(self, key: str, renew_for: int | timedelta | None) -> bytes | None:
+        query = sa.select(TABLE.c.value, TABLE.c.expires_at).where(TABLE.c.key == self.prefix + key)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+            return None
+        if renew_for and row.expires_at is not None:
+            with db.session_scope(db.writer(self.engine)) as session:
+                session.execute(sa.update(TABLE).where(TABLE.c.key == self.prefix + key)
+                                .values(expires_at=utcnow() + _delta(renew_for)))
+        return row.value
+
+    def _delete(self, key: str) -> None:
+        with db.session_scope(db.writer(self.engine)) as session:
+            session.execute(sa.delete(TABLE).where(TABLE.c.key == self.prefix + key))
+
+    def _delete_all(self) -> None:
+        with db.session_scope(db.writer(self.engine)) as session:
+            session.execute(sa.delete(TABLE).where(TABLE.c.key.startswith(self.prefix)))
+
+    def _expires_in(self, key: str) -> int | None:
+        with self.engine.connect() as conn:
+            expires_at = conn.execute(sa.select(TABLE.c.expires_at).where(TABLE.c.key == self.prefix + key)).scalar()
+        return max(0, int((expires_at - utcnow()).total_seconds())) if expires_at else None
+
+
+def _delta(value: int | timedelta) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)

@@ -1,0 +1,128 @@
+"""The pages in a real headless Chromium (Debian's package) through Playwright, with axe accessibility checks.
+
+The service runs as `springboard serve` on the demo borough, exactly as `make run` starts it.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.test_packaging_and_cli import _free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PASSWORD = "springboard-demo"
+# Chromium as the machine allows it: no sandbox as root, and no calls home (the network is closed).
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+if not os.path.exists(CHROMIUM):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the browser tests: .ci/system-deps installs Debian's chromium")
+    pytest.skip("Debian's chromium is not installed (`apt-get install chromium`, as .ci/system-deps does)",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    data = tmp_path_factory.mktemp("browser")
+    env = os.environ | {"DATA_DIR": str(data), "DATABASE_URL": "", "SECURE_COOKIES": "false"}
+    command = [sys.executable, "-m", "api"]
+    for step in (["db", "upgrade"], ["demo"], ["match", "run"]):
+        subprocess.run([*command, *step], env=env, check=True, capture_output=True)
+    port = _free_port()
+    server = subprocess.Popen([*command, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{base}/health", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield base
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def tab(chromium, service) -> Page:
+    context = chromium.new_context(base_url=service)
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(tab: Page, who: str) -> None:
+    tab.goto("/sign-in")
+    tab.get_by_label("Email address").fill(f"{who}@northbridge.example.gov.uk")
+    tab.get_by_label("Password").fill(PASSWORD)
+    tab.get_by_role("button", name="Sign in").click()
+
+
+def serious_violations(tab: Page) -> list[str]:
+    found = Axe().run(tab, options=WCAG_AA).response["violations"]
+    return [f"{v['id']}: {v['help']} at {[node['target'] for node in v['nodes']]}" for v in found
+            if v["impact"] in {"serious", "critical"}]
+
+
+def test_sign_in_errors_are_summarised_and_linked_to_their_fields(tab):
+    tab.goto("/sign-in")
+    assert serious_violations(tab) == []
+    tab.get_by_role("button", name="Sign in").click()
+    summary = tab.locator(".govuk-error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()  # GOV.UK Frontend's script moves focus to the summary
+    summary.get_by_role("link", name="Enter your email address").click()
+    expect(tab.get_by_label("Email address")).to_be_focused()
+    assert tab.title().startswith("Error: ")
+
+
+def test_an_adviser_reviews_and_approves_a_proposal_with_its_reasons(tab):
+    sign_in(tab, "adviser")
+    expect(tab.get_by_role("heading", name="My caseload")).to_be_visible()
+    assert serious_violations(tab) == []
+    tab.get_by_role("link", name="Proposals to review").click()
+    first = tab.locator(".govuk-summary-card").first
+    expect(first.get_by_text("Why")).to_be_visible()
+    assert first.locator("li").count() >= 1  # the reasons behind the score, in words
+    assert serious_violations(tab) == []
+    action = first.locator("form").first.get_attribute("action")
+    first.get_by_role("button", name="Approve").click()
+    expect(tab.get_by_role("alert")).to_contain_text("Proposal approved")
+    expect(tab.locator(f'form[action="{action}"]')).to_have_count(0)  # decided: no longer waiting
+
+
+def test_keyboard_users_can_skip_to_the_content_and_sign_out(tab):
+    sign_in(tab, "manager")
+    expect(tab.get_by_role("heading", name="Overview")).to_be_visible()
+    tab.keyboard.press("Tab")
+    expect(tab.get_by_role("link", name="Skip to main content")).to_be_focused()
+    tab.keyboard.press("Enter")
+    assert serious_violations(tab) == []
+    tab.get_by_role("button", name="Sign out").click()
+    expect(tab.get_by_role("heading", name="Sign in to Springboard")).to_be_visible()
+    tab.goto("/overview")
+    expect(tab).to_have_url(f"{tab.url.split('/sign-in')[0]}/sign-in")
+
+
+def test_a_mentor_cannot_open_an_advisers_page(tab):
+    sign_in(tab, "mentor")
+    expect(tab.get_by_role("heading", name="My mentees")).to_be_visible()
+    response = tab.goto("/caseload")
+    assert response.status == 403
+    expect(tab.get_by_role("heading", name="You cannot see this page")).to_be_visible()
