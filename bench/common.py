@@ -48,6 +48,24 @@ def fresh_database(backend: str, name: str) -> str:
     return url
 
 
+def clone(backend: str, url: str, name: str) -> str:
+    """A copy of a seeded database, so repeated measurements each start from the same state."""
+    db.engine_for(url).dispose()  # a template database must have no open connections
+    if backend == "sqlite":
+        path = OUT / f"{name}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        with sa.create_engine(url, poolclass=sa.pool.NullPool).connect() as conn:
+            conn.exec_driver_sql(f"VACUUM INTO '{path}'")
+        return f"sqlite:///{path}"
+    source = sa.make_url(url)
+    admin = sa.create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+    return source.set(database=name).render_as_string(hide_password=False)
+
+
 def seeded(backend: str, name: str, scale: str, *, history: bool = False, seed: int = 2026) -> tuple[str, str]:
     """The database's URL, and a manager's API token for calling it."""
     url = fresh_database(backend, name)

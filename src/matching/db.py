@@ -95,20 +95,31 @@ def session_scope(engine: sa.Engine) -> Iterator[Session]:
             raise
 
 
-def bulk_insert(session: Session, table: sa.Table, rows: list[dict]) -> None:
-    """Many rows at once, inside the session's transaction. PostgreSQL gets them through COPY: one INSERT
-    per row, even pipelined, cost a match run two seconds at London scale. SQLite's executemany is fast."""
+def bulk_insert(session: Session, table: sa.Table, rows: list[dict], shared: dict | None = None) -> None:
+    """Many rows at once, inside the session's transaction; `shared` holds the values every row has.
+
+    A match run writes tens of thousands of proposals. PostgreSQL takes them through COPY (one INSERT per
+    row, even pipelined, cost two seconds at London scale); SQLite through the driver's executemany with
+    each column's value converted once per column rather than by SQLAlchemy once per row and column."""
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(sa.insert(table), rows)
+    shared = shared or {}
+    names = [*rows[0], *shared]
+    if session.get_bind().dialect.name == "postgresql":
+        encoded = {name for name in names if isinstance(table.c[name].type, sa.JSON)}
+        cursor = session.connection().connection.driver_connection.cursor()
+        with cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                values = {**row, **shared}
+                copy.write_row([JSON["json_serializer"](values[n]) if n in encoded else values[n] for n in names])
         return
-    columns = list(rows[0])
-    encoded = {name for name in columns if isinstance(table.c[name].type, sa.JSON)}
-    cursor = session.connection().connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([JSON["json_serializer"](row[name]) if name in encoded else row[name] for name in columns])
+    connection = session.connection()
+    convert = {name: table.c[name].type._cached_bind_processor(connection.dialect) for name in names}
+    fixed = tuple(convert[name](value) if convert[name] else value for name, value in shared.items())
+    per_row = [(name, convert[name]) for name in rows[0]]
+    params = [tuple(to(row[name]) if to else row[name] for name, to in per_row) + fixed for row in rows]
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                               params)
 
 
 def alembic_config(url: str) -> Config:

@@ -8,6 +8,7 @@ only one run may hold at a time; any failure rolls back every proposal and the r
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -47,8 +48,21 @@ def run(engine: sa.Engine, *, today: date, actor_id: int | None, source: str,
         state = read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place)
         timings["read_state"] = time.perf_counter() - clock
         counts: dict[str, Any] = {"people": len(state.people)}
-        for kind in KINDS:
-            counts[kind] = _propose_kind(session, state, kind, settings, scorer, record, timings, progress)
+        # On PostgreSQL one kind's proposals are written while the next kind is chosen: the writing waits on
+        # the server (another process) while numpy chooses. SQLite writes in this process, under the GIL,
+        # so there it only slows the choosing. Only the writer thread touches the session.
+        overlap = session.get_bind().dialect.name == "postgresql"
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            writing = None
+            for kind in ("opportunity", "mentoring"):  # the larger write first, to overlap the most
+                edges, chosen = choose(state, kind, settings, scorer, timings, progress)
+                if writing:
+                    writing.result()
+                writing = writer.submit(_write_kind, session, state, kind, edges, chosen, scorer, record, timings,
+                                        counts, progress)
+                if not overlap:
+                    writing.result()
+            writing.result()
         record.finished_at = utcnow()
         record.duration_ms = int((time.perf_counter() - started) * 1000)
         record.counts = {**counts, "seconds": {k: round(v, 3) for k, v in timings.items()}}
@@ -56,13 +70,12 @@ def run(engine: sa.Engine, *, today: date, actor_id: int | None, source: str,
         return record
 
 
-def _propose_kind(session: Session, state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
-                  record: MatchRun, timings: dict[str, float], progress: Progress | None) -> dict[str, int]:
-    edges, chosen = choose(state, kind, settings, scorer, timings, progress)
+def _write_kind(session: Session, state: State, kind: str, edges, chosen: np.ndarray, scorer: Scorer,
+                record: MatchRun, timings: dict[str, float], counts: dict[str, Any], progress: Progress | None) -> None:
     clock = time.perf_counter()
     written = _write_proposals(session, state, kind, edges.pi[chosen], edges.ti[chosen], scorer, record, progress)
     timings[f"write_{kind}"] = time.perf_counter() - clock
-    return {"pairs_considered": edges.considered, "candidates": len(edges), "proposals": written}
+    counts[kind] = {"pairs_considered": edges.considered, "candidates": len(edges), "proposals": written}
 
 
 def choose(state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
@@ -92,10 +105,10 @@ def _write_proposals(session: Session, state: State, kind: str, pi: np.ndarray, 
     other = "mentor_id" if column == "opportunity_id" else "opportunity_id"
     shared = {other: None, "kind": kind, "state": "proposed", "model_version": scorer.version,
               "run_id": record.id, "contact_arrangements": "", "version": 1, "created_at": now, "updated_at": now}
-    rows = [{"care_leaver_id": person, column: target, "score": round(score, 4), "reasons": said, **shared}
+    rows = [{"care_leaver_id": person, column: target, "score": round(score, 4), "reasons": said}
             for person, target, score, said in zip(state.people.ids[pi].tolist(), side.ids[ti].tolist(),
                                                    scores.tolist(), reasons(state, kind, pi, ti, parts), strict=True)]
-    db.bulk_insert(session, Match.__table__, rows)
+    db.bulk_insert(session, Match.__table__, rows, shared)
     if progress:
         progress(f"proposals ({kind})", len(rows), len(rows))
     m, e = Match.__table__.c, MatchEvent.__table__
