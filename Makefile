@@ -32,6 +32,7 @@ bench: install
 	bash .ci/system-deps
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python -m bench.api_lists
+	$(BIN)/python -m bench.match_runs
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: install

@@ -132,12 +132,47 @@ def in_child(*args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def report(results: dict) -> str:
+    """The markdown tables for bench/RESULTS.md."""
+    lines = [f"Machine: {results['machine']}; {results['date']}.", "",
+             "| backend | scale | people | candidate edges | proposals | read | candidates | solve | write | "
+             "whole run (median, range) | whole / solve | peak memory | alternatives p50 / p95 |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|"]
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for run in results["runs"]:
+        groups.setdefault((run["backend"], run["scale"]), []).append(run)
+    for (backend, scale), runs in groups.items():
+        runs.sort(key=lambda r: r["total_s"])
+        mid = runs[len(runs) // 2]
+        stage = {name: sum(v for k, v in mid["stages_s"].items() if k.startswith(name)) for name in
+                 ("read", "candidates", "solve", "write")}
+        edges = sum(mid["counts"][k]["candidates"] for k in KINDS)
+        made = sum(mid["counts"][k]["proposals"] for k in KINDS)
+        spread = f"{mid['total_s']:.2f} s ({runs[0]['total_s']:.2f}–{runs[-1]['total_s']:.2f}, n={len(runs)})"
+        lines.append(f"| {backend} | {scale} | {mid['counts']['people']:,} | {edges:,} | {made:,} | "
+                     f"{stage['read']:.2f} | {stage['candidates']:.2f} | {stage['solve']:.2f} | {stage['write']:.2f} | "
+                     f"{spread} | {mid['total_s'] / max(mid['solve_s'], 1e-9):.1f} | {mid['peak_rss_mib']:.0f} MiB | "
+                     f"{mid['alternatives_ms']['p50']} / {mid['alternatives_ms']['p95']} ms |")
+    lines += ["", "| scale | kind | proposer | proposals | engine score | expected successes (hidden) | mean |",
+              "|---|---|---|---:|---:|---:|---:|"]
+    for scale, kinds in results["quality"].items():
+        for kind, proposers in kinds.items():
+            for name, found in proposers.items():
+                lines.append(f"| {scale} | {kind} | {name} | {found['proposals']:,} | {found['engine_score']:,} | "
+                             f"{found['expected_successes']:,} | {found['mean_success']} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", nargs="+", default=["borough", "london", "england"])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--report", action="store_true", help="print the tables of the last results and stop")
     args = parser.parse_args()
+    if args.report:
+        print(report(json.loads((OUT / "match_runs.json").read_text())))
+        return
     if args.child:
         child(*args.child)
         return
@@ -159,6 +194,7 @@ def main() -> None:
                 results["runs"].append(measured)
     OUT.mkdir(exist_ok=True)
     (OUT / "match_runs.json").write_text(json.dumps(results, indent=2))
+    print(report(results))
 
 
 if __name__ == "__main__":

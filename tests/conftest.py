@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from api.app import create_app
 from matching import db
-from matching.models import ApiTokenCreate, Department, UserCreate
-from matching.services.users import create_token, create_user
+from matching.models import ApiTokenCreate, Department, User, UserCreate
+from matching.services.users import create_token, create_user, hasher
 from matching.settings import Settings
 
 PG_URL = os.environ.get(
@@ -145,4 +145,17 @@ def client(settings: Settings, people: dict[str, Person]) -> Iterator[TestClient
     """The app, signed in as a manager unless a request says otherwise."""
     with TestClient(app=create_app(settings)) as client:
         client.headers.update(people["manager"].headers)
+        yield client
+
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def browser(settings: Settings, people: dict[str, Person], engine: sa.Engine) -> Iterator[TestClient]:
+    """A signed-out page client (no bearer token); every test person gets the same password."""
+    with db.session_scope(db.writer(engine)) as session:
+        for user in session.exec(select(User)):
+            user.password_hash = hasher.hash(PASSWORD)
+    with TestClient(app=create_app(settings)) as client:
         yield client

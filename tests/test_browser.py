@@ -41,7 +41,7 @@ def service(tmp_path_factory):
     server = subprocess.Popen([*command, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    for _ in range(600):  # up to a minute: the suite keeps both cores busy while the server starts
         try:
             httpx.get(f"{base}/health", timeout=1)
             break

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from fixtures import demo
+from fixtures.synthetic import DEMO_PASSWORD
 from litestar.testing import TestClient
 from sqlmodel import select
 
@@ -47,6 +48,22 @@ def test_demo_journeys_leave_no_personal_data_in_the_logs(engine, settings):
         client.get("/api/v1/care-leavers?limit=200&sort=-date_of_birth")
         client.get("/api/v1/audit-events?limit=200")
         client.get("/api/v1/care-leavers/99999999")
+        assert client.post("/api/v1/match-runs").status_code == 201
+        for person in young[:5]:
+            assert client.get(f"/api/v1/care-leavers/{person.id}/alternatives").status_code == 200
+        # The pages, as an adviser signs in and works through proposals.
+        del client.headers["Authorization"]
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/sign-in").text).group(1)
+        client.post("/sign-in", data={"email": "adviser@northbridge.example.gov.uk", "password": "wrong password",
+                                      "_csrf_token": token})
+        client.post("/sign-in", data={"email": "adviser@northbridge.example.gov.uk", "password": DEMO_PASSWORD,
+                                      "_csrf_token": token})
+        assert client.get("/caseload").status_code == 200
+        proposals = client.get("/proposals").text
+        decided = re.search(r'action="/proposals/(\d+)">\s*<input type="hidden" name="_csrf_token" value="([^"]+)" />'
+                            r'\s*<input type="hidden" name="version" value="(\d+)">', proposals)
+        client.post(f"/proposals/{decided.group(1)}", data={"_csrf_token": decided.group(2),
+                                                             "version": decided.group(3), "decision": "approve"})
     root.removeHandler(captured)
     root.level = level
     # The test client's own request log (logger "httpx") is the caller's, not the service's.

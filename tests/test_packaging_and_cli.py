@@ -69,7 +69,7 @@ def test_db_upgrade_demo_and_serve_from_the_command_line(tmp_path):
     server = subprocess.Popen([*command, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
     try:
-        for _ in range(100):
+        for _ in range(600):  # up to a minute: the suite keeps both cores busy while the server starts
             try:
                 response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
                 break

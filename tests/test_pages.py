@@ -11,20 +11,9 @@ from api.app import create_app
 from matching import db, lifecycle
 from matching.coltypes import utcnow
 from matching.models import AuditEvent, CareLeaver, Match, Mentor, StoredValue, User
-from matching.services.users import MAX_FAILED_LOGINS, hasher
+from matching.services.users import MAX_FAILED_LOGINS
 from tests import factories
-
-PASSWORD = "a long enough password"
-
-
-@pytest.fixture
-def browser(settings, people, engine):
-    """A signed-out page client (no bearer token); every test person gets the same password."""
-    with db.session_scope(db.writer(engine)) as session:
-        for user in session.exec(select(User)):
-            user.password_hash = hasher.hash(PASSWORD)
-    with TestClient(app=create_app(settings)) as client:
-        yield client
+from tests.conftest import PASSWORD
 
 
 def csrf(page_text: str) -> str:
@@ -154,7 +143,7 @@ def test_a_mentor_logs_a_meeting_and_sees_only_first_name_and_goals(browser, peo
     assert "Nothing was logged: enter the date you met" in bad.text
 
 
-PUBLIC = {("GET", "/sign-in"), ("POST", "/sign-in")}
+PUBLIC = {("GET", "/sign-in"), ("POST", "/sign-in"), ("GET", "/sign-in/oidc"), ("GET", "/sign-in/oidc/callback")}
 EVERY_ROLE = {"admin", "manager", "adviser", "mentor", "department"}
 # Who may use each page. A page missing here fails test_every_page_has_a_rule.
 PAGES = {
@@ -196,3 +185,21 @@ def test_every_page_as_every_role_and_anonymously(browser):
                 assert status != 403, (role, method, path)
             else:
                 assert status == 403, (role, method, path, status)
+
+
+def test_mentors_and_departments_cannot_reach_others_records_by_changing_an_id(browser, people, engine):
+    _, match_id = _proposal(browser, people, engine)  # the test mentor's own match, still only proposed
+    with db.session_scope(db.writer(engine)) as session:
+        lifecycle.transition(session, match_id, lifecycle.Change("approved", 1), actor_id=None)
+    sign_in(browser, "department")
+    page = browser.get("/referrals")
+    refused = browser.post(f"/referrals/{match_id}", data={"_csrf_token": csrf(page.text), "version": "2",
+                                                           "to": "interviewed"})
+    assert refused.status_code == 404  # a mentoring match, not a referral to this department
+    browser.cookies.clear()
+    sign_in(browser, "mentor")
+    page = browser.get("/mentees")
+    assert browser.post(f"/mentees/{match_id + 1000}/meetings", data={
+        "_csrf_token": csrf(page.text), "met_on": utcnow().date().isoformat(), "kind": "call"}).status_code == 404
+    with db.session_scope(engine) as session:
+        assert session.get(Match, match_id).state == "approved"

@@ -4,6 +4,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.uow = UnitOfWork(engine)
         app.state.settings = settings
         app.state.clock = lambda: datetime.now(ZoneInfo(settings.timezone)).date()  # tests replace it
+        app.state.http = httpx.Client(timeout=10)  # for the single sign-on provider; tests replace it
 
     sessions = ServerSideSessionConfig(key="springboard_session", max_age=8 * 3600, secure=settings.secure_cookies,
                                        httponly=True, samesite="lax", renew_on_access=True, exclude=NO_COOKIES)

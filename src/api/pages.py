@@ -16,10 +16,11 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlmodel import select
 
+from api import oidc
 from api.auth import session_auth
 from api.deps import UnitOfWork, actor_id
 from api.matches import DEPARTMENT_STEPS
@@ -59,6 +60,7 @@ def page(request: Request, template: str, title: str, status_code: int = 200, **
     notice = request.session.pop("notice", None) if user and "session" in request.scope else None
     return Template(template_name=template, status_code=status_code, context={
         "title": title, "user": user, "menu": MENUS.get(user.role, []) if user else [],
+        "oidc": oidc.enabled(request.app.state.settings),
         "here": request.url.path, "notice": notice, **context})
 
 
@@ -95,6 +97,37 @@ def sign_in(request: Request, uow: NamedDependency[UnitOfWork], data: Form) -> T
     if errors:
         return page(request, "sign_in.html", "Sign in", email=email, errors=errors)
     request.clear_session()
+    request.set_session({"user_id": found[0]})
+    return Redirect(HOME.get(found[1], "/"), status_code=303)
+
+
+@get("/sign-in/oidc", sync_to_thread=True, opt={"public": True})
+def sign_in_with_council_account(request: Request) -> Redirect:
+    settings = request.app.state.settings
+    if not oidc.enabled(settings):
+        raise NotFoundException("Single sign-on is not set up")
+    url, flow = oidc.authorization_url(request.app.state.http, settings)
+    request.set_session({"oidc": flow})
+    return Redirect(url, status_code=302)
+
+
+@get("/sign-in/oidc/callback", sync_to_thread=True, opt={"public": True})
+def council_account_callback(request: Request, uow: NamedDependency[UnitOfWork], code: FromQuery[str] = "",
+                             returned: Annotated[str, QueryParameter(name="state")] = "") -> Template | Redirect:
+    flow = request.session.get("oidc") or {}
+    request.clear_session()
+    try:
+        if not oidc.enabled(request.app.state.settings):
+            raise oidc.SignInFailed("single sign-on is not set up")
+        email = oidc.verified_email(request.app.state.http, request.app.state.settings, flow, code, returned)
+    except oidc.SignInFailed as failed:
+        return page(request, "sign_in.html", "Sign in", email="", errors={"email": f"Single sign-on failed: {failed}"})
+    with uow.read() as session:
+        user = users.by_email(session, email)
+        found = (user.id, user.role) if user and user.active else None
+    if found is None:
+        return page(request, "sign_in.html", "Sign in", email="", errors={
+            "email": "Your council account has no Springboard access; ask an administrator"})
     request.set_session({"user_id": found[0]})
     return Redirect(HOME.get(found[1], "/"), status_code=303)
 
@@ -275,7 +308,8 @@ def not_found(request: Request, _: NotFoundException) -> Template:
 
 
 def pages_router() -> Router:
-    return Router(path="/", route_handlers=[sign_in_form, sign_in, sign_out, home, caseload, proposals, decide,
+    return Router(path="/", route_handlers=[sign_in_form, sign_in, sign_in_with_council_account,
+                                            council_account_callback, sign_out, home, caseload, proposals, decide,
                                             mentees, log_meeting, referrals, record_outcome, overview,
                                             run_matching, people_page],
                   middleware=[session_auth], guards=[require_role],

@@ -17,7 +17,10 @@ class Settings(BaseSettings):
     secret_key: str = Field("dev-only-change-me", description="Signs session cookies and CSRF tokens.")
     debug: bool = False
     secure_cookies: bool = Field(True, description="Send cookies over HTTPS only; false only for http://127.0.0.1")
-    sign_in_attempts_per_minute: int = Field(10, description="Per client address, on top of account lockout")
+    oidc_issuer: str = Field("", description="The council's OpenID Connect issuer URL; empty: passwords only")
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_redirect_url: str = Field("", description="This service's /sign-in/oidc/callback, as registered")
     timezone: str = "Europe/London"
     api_page_size_max: int = 200
 
