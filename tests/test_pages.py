@@ -77,11 +77,12 @@ def test_sessions_live_in_the_database_and_are_shared_by_instances(browser, sett
 
 
 @pytest.mark.parametrize("role,allowed", [("adviser", {"/caseload", "/proposals"}), ("mentor", {"/mentees"}),
-                                          ("department", {"/referrals"}), ("manager", {"/overview", "/proposals"}),
+                                          ("department", {"/referrals"}),
+                                          ("manager", {"/overview", "/proposals", "/settings", "/fairness"}),
                                           ("admin", {"/people"})])
 def test_each_role_reaches_only_its_own_pages(browser, role, allowed):
     sign_in(browser, role)
-    for path in ("/caseload", "/proposals", "/mentees", "/referrals", "/overview", "/people"):
+    for path in ("/caseload", "/proposals", "/mentees", "/referrals", "/overview", "/people", "/settings", "/fairness"):
         status = browser.get(path, follow_redirects=False).status_code
         assert status == (200 if path in allowed else 403), (role, path, status)
 
@@ -153,6 +154,7 @@ PAGES = {
     ("GET", "/mentees"): {"mentor"}, ("POST", "/mentees/{match_id:int}/meetings"): {"mentor"},
     ("GET", "/referrals"): {"department"}, ("POST", "/referrals/{match_id:int}"): {"department"},
     ("GET", "/overview"): {"manager"}, ("POST", "/match-runs"): {"manager"}, ("GET", "/people"): {"admin"},
+    ("GET", "/settings"): {"manager"}, ("POST", "/settings"): {"manager"}, ("GET", "/fairness"): {"manager"},
 }
 
 
@@ -203,3 +205,29 @@ def test_mentors_and_departments_cannot_reach_others_records_by_changing_an_id(b
         "_csrf_token": csrf(page.text), "met_on": utcnow().date().isoformat(), "kind": "call"}).status_code == 404
     with db.session_scope(engine) as session:
         assert session.get(Match, match_id).state == "approved"
+
+
+def test_a_manager_changes_settings_on_the_page_with_errors_named(browser):
+    sign_in(browser, "manager")
+    form = browser.get("/settings")
+    assert 'value="0.3"' in form.text and 'name="must-sector"' in form.text
+    fields = {name: value for name, value in re.findall(r'name="([\w-]+)"[^>]*value="([^"]*)"', form.text)}
+    fields.pop("must-sector", None)
+    bad = browser.post("/settings", data={**fields, "weight-distance": "far", "no_meeting_days": "3"})
+    assert bad.status_code == 400 and 'href="#weight-distance"' in bad.text and 'href="#no_meeting_days"' in bad.text
+    good = browser.post("/settings", data={**fields, "weight-distance": "2", "must-languages": "yes",
+                                          "no_meeting_days": "60"})
+    assert "Settings saved" in good.text
+    assert browser.get("/api/v1/settings/follow_up").status_code in {401, 403}  # pages' session is not an API token
+    stale = browser.post("/settings", data={**fields, "weight-distance": "3"})  # the versions the first form had
+    assert "Nothing was saved" in stale.text
+    saved = browser.get("/settings").text
+    assert 'id="weight-distance" name="weight-distance" inputmode="decimal"\n                   value="2.0"' in saved
+    assert 'id="no_meeting_days" name="no_meeting_days" inputmode="numeric" value="60"' in saved
+
+
+def test_the_fairness_page_shows_every_grouping(browser):
+    sign_in(browser, "manager")
+    page = browser.get("/fairness")
+    for caption in ("By sex", "By ethnicity", "By disability", "By former uasc"):
+        assert caption in page.text

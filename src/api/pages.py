@@ -18,6 +18,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
+from pydantic import ValidationError
 from sqlmodel import select
 
 from api import oidc
@@ -25,7 +26,7 @@ from api.auth import session_auth
 from api.deps import UnitOfWork, actor_id
 from api.matches import DEPARTMENT_STEPS
 from api.records import audit_care_leaver_access
-from matching import cases, engine, lifecycle, offer
+from matching import cases, council_settings, engine, lifecycle, offer
 from matching.errors import DomainError
 from matching.models import CareLeaver, Match, MatchRun, Mentor, Opportunity, User
 from matching.services import users, views
@@ -35,7 +36,8 @@ MENUS = {
     "adviser": [("/caseload", "My caseload"), ("/proposals", "Proposals to review")],
     "mentor": [("/mentees", "My mentees")],
     "department": [("/referrals", "Referrals")],
-    "manager": [("/overview", "Overview"), ("/proposals", "Proposals to review")],
+    "manager": [("/overview", "Overview"), ("/proposals", "Proposals to review"), ("/fairness", "Fairness"),
+                ("/settings", "Settings")],
     "admin": [("/people", "People")],
 }
 HOME = {role: items[0][0] for role, items in MENUS.items()}
@@ -67,6 +69,12 @@ def page(request: Request, template: str, title: str, status_code: int = 200, **
 def done(request: Request, path: str, notice: str) -> Redirect:
     request.session["notice"] = notice
     return Redirect(path, status_code=303)
+
+
+def _version(data: dict[str, str], field: str = "version") -> int:
+    """The version a form was rendered with; anything else counts as stale (a 409 message, not a crash)."""
+    value = data.get(field, "")
+    return int(value) if value.isdigit() else -1
 
 
 def today(request: Request) -> date:
@@ -183,7 +191,7 @@ def proposals(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
 @post("/proposals/{match_id:int}", sync_to_thread=True, opt=roles("adviser", "manager"))
 def decide(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int], data: Form) -> Redirect:
     approve = data.get("decision") == "approve"
-    change = lifecycle.Change(to="approved" if approve else "rejected", version=int(data.get("version", 0)),
+    change = lifecycle.Change(to="approved" if approve else "rejected", version=_version(data),
                               reason=data.get("note", "") or ("" if approve else "Rejected on review"),
                               reason_code=None if approve else data.get("reason_code"))
     with uow.write() as session:
@@ -251,7 +259,7 @@ def record_outcome(request: Request, uow: NamedDependency[UnitOfWork], match_id:
         if job is None or job.department_id != request.user.department_id or to not in DEPARTMENT_STEPS:
             raise NotFoundException("No such referral to your department")
         try:
-            lifecycle.transition(session, match_id, lifecycle.Change(to=to, version=int(data.get("version", 0)),
+            lifecycle.transition(session, match_id, lifecycle.Change(to=to, version=_version(data),
                                                                      reason=data.get("note", "")),
                                  actor_id=actor_id(request), today=today(request))
         except DomainError as error:
@@ -285,6 +293,82 @@ def run_matching(request: Request) -> Redirect:
     return done(request, "/overview", f"Matching run {run.id} made {made} proposals")
 
 
+NUMBERS = [("referrals_per_place", "Proposals per free place of an opportunity"),
+           ("opportunities_per_person", "New opportunity proposals per young person per run"),
+           ("max_distance_km", "Never propose anything further than (km)"),
+           ("not_in_touch_weeks", "Not in touch after (weeks without contact)"),
+           ("waiting_weeks", "Waiting too long after (weeks without an approved match)"),
+           ("no_meeting_days", "Flag mentoring with no meeting for (days)"),
+           ("pathway_due_within_days", "List pathway reviews due within (days)")]
+
+
+def _settings_page(request: Request, session, errors: dict[str, str], values: dict[str, Any] | None = None) -> Template:
+    matching = council_settings.load(session, council_settings.MatchingSettings)
+    follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+    current = {**matching.model_dump(), **follow_up.model_dump()}
+    return page(request, "settings.html", "Settings", status_code=400 if errors else 200, errors=errors,
+                matching=matching, features=council_settings.FEATURES, numbers=NUMBERS,
+                values={name: (values or current).get(name, current[name]) for name, _ in NUMBERS},
+                matching_version=council_settings.version_of(session, council_settings.MatchingSettings),
+                follow_up_version=council_settings.version_of(session, council_settings.FollowUpSettings))
+
+
+@get("/settings", sync_to_thread=True, opt=roles("manager"))
+def settings_form(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    with uow.read() as session:
+        return _settings_page(request, session, {})
+
+
+@post("/settings", sync_to_thread=True, opt=roles("manager"))
+def save_settings(request: Request, uow: NamedDependency[UnitOfWork], data: Form) -> Template | Redirect:
+    fields = {name: data.get(name, "") for name, _ in NUMBERS}
+    weights = {name: data.get(f"weight-{name}", "") for name in council_settings.FEATURES}
+    must = [name for name in council_settings.FEATURES if data.get(f"must-{name}")]
+    with uow.write() as session:
+        matching = council_settings.load(session, council_settings.MatchingSettings).model_dump()
+        follow_up = council_settings.load(session, council_settings.FollowUpSettings).model_dump()
+        errors: dict[str, str] = {}
+        new_matching = _validated(council_settings.MatchingSettings, errors, {
+            **matching, "weights": weights, "must_have": must, **{k: v for k, v in fields.items() if k in matching}})
+        new_follow_up = _validated(council_settings.FollowUpSettings, errors, {
+            **follow_up, **{k: v for k, v in fields.items() if k in follow_up}})
+        if errors:
+            return _settings_page(request, session, errors, {**fields})
+        try:
+            council_settings.save(session, new_matching, version=_version(data, "matching_version"),
+                                  actor_id=actor_id(request))
+            council_settings.save(session, new_follow_up, version=_version(data, "follow_up_version"),
+                                  actor_id=actor_id(request))
+        except DomainError as error:
+            session.rollback()
+            return done(request, "/settings", f"Nothing was saved: {error}")
+    return done(request, "/settings", "Settings saved")
+
+
+def _validated(model, errors: dict[str, str], values: dict[str, Any]):
+    """The settings if they are valid; otherwise None, with each problem added to `errors` by form field."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as error:
+        errors.update({_field(problem["loc"]): problem["msg"].removeprefix("Value error, ")
+                       for problem in error.errors()})
+        return None
+
+
+def _field(location: tuple) -> str:
+    """The form field a validation error belongs to, so the error summary can link to it."""
+    if location and location[0] == "weights":
+        return f"weight-{location[1]}" if len(location) > 1 else f"weight-{council_settings.FEATURES[0]}"
+    return str(location[0]) if location else "referrals_per_place"
+
+
+@get("/fairness", sync_to_thread=True, opt=roles("manager"))
+def fairness_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    with uow.read() as session:
+        report = engine.fairness(session, today=today(request))
+    return page(request, "fairness.html", "Fairness of matching", report=report)
+
+
 @get("/people", sync_to_thread=True, opt=roles("admin"))
 def people_page(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
     with uow.read() as session:
@@ -311,7 +395,8 @@ def pages_router() -> Router:
     return Router(path="/", route_handlers=[sign_in_form, sign_in, sign_in_with_council_account,
                                             council_account_callback, sign_out, home, caseload, proposals, decide,
                                             mentees, log_meeting, referrals, record_outcome, overview,
-                                            run_matching, people_page],
+                                            run_matching, settings_form, save_settings, fairness_report,
+                                            people_page],
                   middleware=[session_auth], guards=[require_role],
                   exception_handlers={NotAuthorizedException: not_signed_in, PermissionDeniedException: not_allowed,
                                       NotFoundException: not_found})
