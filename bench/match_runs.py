@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from fixtures.history import _target_profile
 from fixtures.synthetic import affinity, generate
+from sqlmodel import select
 
 from bench.common import OUT, clone, machine, seeded
 from matching import council_settings, db, engine
@@ -28,6 +29,7 @@ from matching.council_settings import MatchingSettings
 from matching.engine import learning
 from matching.engine.runs import choose
 from matching.engine.state import KINDS, read_state
+from matching.models import CareLeaver
 
 SEED = 2026
 REPEATS = 3
@@ -54,8 +56,7 @@ def peak_memory_mib() -> float:
 
 def time_alternatives(sa_engine, today: date, samples: int = 40) -> dict:
     with db.session_scope(sa_engine) as session:
-        ids = [row[0] for row in session.exec(__import__("sqlmodel").text(
-            "SELECT id FROM care_leavers WHERE case_status = 'open'")).all()]
+        ids = list(session.exec(select(CareLeaver.id).where(CareLeaver.case_status == "open")))
     chosen = random.Random(SEED).sample(ids, min(samples, len(ids)))
     timings = []
     for person_id in chosen:

@@ -1,6 +1,7 @@
 """Match runs, alternatives, learning and settings against the real databases, through the API and CLI."""
 
 import hashlib
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -112,7 +113,7 @@ def engine_run(sa_engine):
 
 def test_two_runs_at_once_cannot_both_write(client, people, engine, on):
     _cohort(client, people, engine)
-    lock = runs._RUNS_IN_PROCESS.setdefault(str(engine.url), __import__("threading").Lock())
+    lock = runs._RUNS_IN_PROCESS.setdefault(str(engine.url), threading.Lock())
     with lock:  # a run is under way in this process
         refused = client.post("/api/v1/match-runs")
     assert refused.status_code == 409 and "already in progress" in refused.json()["detail"]

@@ -231,3 +231,27 @@ def test_the_fairness_page_shows_every_grouping(browser):
     page = browser.get("/fairness")
     for caption in ("By sex", "By ethnicity", "By disability", "By former uasc"):
         assert caption in page.text
+
+
+def test_every_page_that_shows_young_people_audits_the_read(browser, people, engine):
+    person_id, match_id = _proposal(browser, people, engine)
+
+    def audited(who: str, path: str) -> None:
+        browser.cookies.clear()
+        sign_in(browser, who)
+        assert browser.get(path).status_code == 200
+        with db.session_scope(engine) as session:
+            rows = session.exec(select(AuditEvent).where(AuditEvent.route == f"GET {path}",
+                                                         AuditEvent.actor_id == people[who].id)).all()
+        assert [(row.entity, row.entity_id) for row in rows] == [("care_leaver", person_id)], (who, path)
+
+    audited("adviser", "/caseload")
+    audited("adviser", "/proposals")  # while the mentor is still only proposed
+    job = browser.post("/api/v1/opportunities", json=factories.opportunity(people["department"].department_id),
+                       headers=people["manager"].headers).json()
+    with db.session_scope(db.writer(engine)) as session:
+        lifecycle.transition(session, match_id, lifecycle.Change("approved", 1), actor_id=None)
+        lifecycle.propose(session, care_leaver_id=person_id, opportunity_id=job["id"]).state = "referred"
+        session.get(CareLeaver, person_id).consent_share_employers = True  # employers see only with consent
+    audited("mentor", "/mentees")
+    audited("department", "/referrals")
