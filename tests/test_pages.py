@@ -36,6 +36,17 @@ def test_sign_in_lands_on_the_role_home_and_sign_out_ends_the_session(browser):
     assert browser.get("/caseload", follow_redirects=False).headers["location"] == "/sign-in"
 
 
+def test_signing_in_issues_a_new_session_id(browser, settings):
+    browser.get("/sign-in")
+    planted = browser.cookies.get("springboard_session")  # as if someone had set it in this browser
+    assert planted
+    sign_in(browser, "adviser")
+    assert browser.cookies.get("springboard_session") not in {None, planted}
+    with TestClient(app=create_app(settings)) as attacker:
+        attacker.cookies.set("springboard_session", planted)
+        assert attacker.get("/caseload", follow_redirects=False).headers["location"] == "/sign-in"
+
+
 def test_a_wrong_password_says_so_without_saying_which_part(browser):
     refused = sign_in(browser, "adviser", "not the password")
     assert refused.status_code == 200 and "The email address or password is not right" in refused.text

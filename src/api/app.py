@@ -8,7 +8,6 @@ import httpx
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -27,7 +26,7 @@ from api.pages import pages_router
 from api.people import AccountsController, MeController
 from api.records import controllers
 from api.security import security_headers
-from api.stores import DatabaseStore
+from api.stores import DatabaseStore, SessionConfig
 from matching import db
 from matching.settings import Settings, get_settings
 
@@ -55,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.clock = lambda: datetime.now(ZoneInfo(settings.timezone)).date()  # tests replace it
         app.state.http = httpx.Client(timeout=10)  # for the single sign-on provider; tests replace it
 
-    sessions = ServerSideSessionConfig(key="springboard_session", max_age=8 * 3600, secure=settings.secure_cookies,
+    sessions = SessionConfig(key="springboard_session", max_age=8 * 3600, secure=settings.secure_cookies,
                                        httponly=True, samesite="lax", renew_on_access=True, exclude=NO_COOKIES)
     return Litestar(
         route_handlers=[health, api_v1(), pages_router(),

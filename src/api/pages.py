@@ -26,6 +26,7 @@ from api.auth import session_auth
 from api.deps import UnitOfWork, actor_id
 from api.matches import DEPARTMENT_STEPS
 from api.records import audit_care_leaver_access
+from api.stores import rotate_session
 from matching import cases, council_settings, engine, lifecycle, offer
 from matching.errors import DomainError
 from matching.models import CareLeaver, Match, MatchRun, Mentor, Opportunity, User
@@ -104,7 +105,7 @@ def sign_in(request: Request, uow: NamedDependency[UnitOfWork], data: Form) -> T
             errors["email"] = "The email address or password is not right, or the account is locked for a while"
     if errors:
         return page(request, "sign_in.html", "Sign in", email=email, errors=errors)
-    request.clear_session()
+    rotate_session(request)
     request.set_session({"user_id": found[0]})
     return Redirect(HOME.get(found[1], "/"), status_code=303)
 
@@ -136,6 +137,7 @@ def council_account_callback(request: Request, uow: NamedDependency[UnitOfWork],
     if found is None:
         return page(request, "sign_in.html", "Sign in", email="", errors={
             "email": "Your council account has no Springboard access; ask an administrator"})
+    rotate_session(request)
     request.set_session({"user_id": found[0]})
     return Redirect(HOME.get(found[1], "/"), status_code=303)
 

@@ -1,11 +1,16 @@
-"""A Litestar store kept in the database, so every instance of the service shares sign-in sessions and
-the sign-in rate limit (Litestar's own stores live in one process's memory, a file, or Redis)."""
+"""Sessions for the pages: a Litestar store kept in the database, so every instance of the service shares
+sign-in sessions and the sign-in rate limit (Litestar's own stores live in one process's memory, a file or
+Redis), and a session backend that issues a new session id at sign-in."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import anyio
 import sqlalchemy as sa
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
+from litestar.types import Message, ScopeSession
 
 from matching import db
 from matching.coltypes import utcnow
@@ -70,3 +75,29 @@ class DatabaseStore(Store):
 
 def _delta(value: int | timedelta) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Litestar keeps whatever session id the browser sends. At sign-in (and single sign-on) the pages ask
+    for a fresh one (`rotate_session`), and the old one is deleted, so a session id planted in someone's
+    browser before they sign in never becomes a signed-in session."""
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        if connection.scope.get("rotate_session"):
+            return connection.scope.setdefault("rotated_session_id", self.generate_session_id())
+        return super().get_session_id(connection)
+
+    async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+        planted = connection.cookies.get(self.config.key)
+        if connection.scope.get("rotate_session") and planted and planted != "null":
+            await self.delete(planted, store=self.config.get_store_from_app(connection.scope["app"]))
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class SessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend
+
+
+def rotate_session(connection: ASGIConnection) -> None:
+    connection.scope["rotate_session"] = True  # type: ignore[typeddict-unknown-key]
