@@ -60,7 +60,7 @@ print(trained if isinstance(trained, dict) else (trained.version, trained.status
 
 # %%
 with db.session_scope(sa_engine) as session:
-    report = engine.fairness(session, today=today)
+    report = engine.fairness(session)
 for grouping, groups in report["groups"].items():
     print(grouping)
     for name, entry in groups.items():

@@ -217,4 +217,4 @@ def match_fairness() -> None:
     import json
 
     with db.session_scope(db.engine_for(_url())) as session:
-        click.echo(json.dumps(engine.fairness(session, today=_today()), indent=2))
+        click.echo(json.dumps(engine.fairness(session), indent=2))

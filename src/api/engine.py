@@ -85,9 +85,9 @@ class ModelController(Controller):
 
     @get("/fairness", sync_to_thread=True, opt=manager("read"),
          summary="Success rate and exposure per group (sex, ethnicity, disability, former UASC)")
-    def fairness(self, request: Request, uow: NamedDependency[UnitOfWork]) -> dict[str, Any]:
+    def fairness(self, uow: NamedDependency[UnitOfWork]) -> dict[str, Any]:
         with uow.read() as session:
-            return engine.fairness(session, today=today(request))
+            return engine.fairness(session)
 
 
 class SettingsUpdate(BaseModel):

@@ -367,7 +367,7 @@ def _field(location: tuple) -> str:
 @get("/fairness", sync_to_thread=True, opt=roles("manager"))
 def fairness_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
     with uow.read() as session:
-        report = engine.fairness(session, today=today(request))
+        report = engine.fairness(session)
     return page(request, "fairness.html", "Fairness of matching", report=report)
 
 

@@ -114,7 +114,7 @@ def bulk_insert(session: Session, table: sa.Table, rows: list[dict], shared: dic
                 copy.write_row([JSON["json_serializer"](values[n]) if n in encoded else values[n] for n in names])
         return
     connection = session.connection()
-    convert = {name: table.c[name].type._cached_bind_processor(connection.dialect) for name in names}
+    convert = {name: table.c[name].type.bind_processor(connection.dialect) for name in names}
     fixed = tuple(convert[name](value) if convert[name] else value for name, value in shared.items())
     per_row = [(name, convert[name]) for name in rows[0]]
     params = [tuple(to(row[name]) if to else row[name] for name, to in per_row) + fixed for row in rows]

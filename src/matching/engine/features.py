@@ -119,8 +119,8 @@ def feature_matrix(state: State, kind: str, pi: np.ndarray, ti: np.ndarray) -> n
     return matrix
 
 
-def _listed(words) -> str:
-    words = sorted(words) if not isinstance(words, list) else words
+def _listed(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c', in the order given."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
@@ -137,8 +137,8 @@ def describe_all(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, featur
         return [f"both interested in {_listed(sorted(shared)[:3])}" if (shared := person.tags[p] & side.tags[t])
                 else "similar interests and goals" for p, t in pairs]
     if feature == "sector":
-        return [f"wants to work in {_listed(shared)}" if (shared := person.sectors[p] & side.sectors[t]) else None
-                for p, t in pairs]
+        return [f"wants to work in {_listed(sorted(shared))}" if (shared := person.sectors[p] & side.sectors[t])
+                else None for p, t in pairs]
     if feature == "distance":
         return [None if km != km else "in the same postcode district" if km < 0.5 else f"{km:.1f} km away"
                 for km in distance_km(state, kind, pi, ti).tolist()]  # km != km: NaN, a district unknown
@@ -149,8 +149,8 @@ def describe_all(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, featur
                     if both else None for both in shared]
         return [f"{hours:g} hours a week fits the days they are free" for hours in side.hours[ti].tolist()]
     if feature == "languages":
-        return [f"speaks {_listed([w.title() for w in shared])}" if (shared := person.languages[p] & side.languages[t])
-                else None for p, t in pairs]
+        return [f"speaks {_listed(sorted(w.title() for w in shared))}"
+                if (shared := person.languages[p] & side.languages[t]) else None for p, t in pairs]
     if feature == "qualification":
         return [f"has the level {level} qualification it asks for" if level else "no qualification needed"
                 for level in side.qualification[ti].tolist()]

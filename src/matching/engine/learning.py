@@ -64,13 +64,19 @@ class Labelled:
         return out
 
 
-def labelled_pairs(session: Session, today: date) -> Labelled:
+def labelled_matches(session: Session) -> tuple[list[sa.Row], dict[int, int]]:
+    """Matches with a label (an outcome, or an adviser's rejection), and match id -> 1 for success."""
     m, o = Match.__table__.c, Outcome.__table__.c
     outcomes: dict[int, int] = {}
     for match_id, kind in session.execute(sa.select(o.match_id, o.kind).where(o.kind.in_(SUCCESS | FAILURE))):
         outcomes[match_id] = max(outcomes.get(match_id, 0), int(kind in SUCCESS))
     rows = session.execute(sa.select(m.id, m.care_leaver_id, m.kind, m.mentor_id, m.opportunity_id, m.state)
                            .where(m.id.in_(list(outcomes)) | (m.state == "rejected")).order_by(m.id)).all()
+    return rows, outcomes
+
+
+def labelled_pairs(session: Session, today: date) -> Labelled:
+    rows, outcomes = labelled_matches(session)
     state = read_state(session.connection(), today, only=sorted({r.care_leaver_id for r in rows}))
     person_at = {int(i): n for n, i in enumerate(state.people.ids)}
     kept = [r for r in rows if (r.mentor_id or r.opportunity_id) in state.targets[r.kind].index]
@@ -182,13 +188,12 @@ def group_of(column: str, value: Any) -> str:
     return str(value or "not_known")
 
 
-def fairness(session: Session, *, today: date) -> dict[str, Any]:
+def fairness(session: Session) -> dict[str, Any]:
     """Per group: labelled success rate, and exposure (share of open cases given a proposal in the last run)."""
     c = CareLeaver.__table__.c
     people = {r.id: r for r in session.execute(sa.select(c.id, c.sex, c.ethnicity, c.disability, c.former_uasc,
                                                          c.case_status))}
-    data = labelled_pairs(session, today)
-    labelled_people = data.state.people.ids[data.pi] if len(data.pi) else np.zeros(0, dtype=np.int64)
+    rows, outcomes = labelled_matches(session)  # the labels only: no profiles or criteria needed here
     last_run = session.exec(select(MatchRun).order_by(MatchRun.id.desc())).first()
     proposed: set[int] = set()
     if last_run:
@@ -196,10 +201,10 @@ def fairness(session: Session, *, today: date) -> dict[str, Any]:
     report: dict[str, Any] = {"run_id": last_run.id if last_run else None, "groups": {}}
     for column in ("sex", "ethnicity", "disability", "former_uasc"):
         groups: dict[str, dict[str, Any]] = {}
-        for person_id, label in zip(labelled_people, data.label, strict=True):
-            entry = groups.setdefault(group_of(column, getattr(people[int(person_id)], column)), _empty())
+        for row in rows:
+            entry = groups.setdefault(group_of(column, getattr(people[row.care_leaver_id], column)), _empty())
             entry["labelled"] += 1
-            entry["successes"] += int(label)
+            entry["successes"] += outcomes.get(row.id, 0)
         for person in people.values():
             if person.case_status == "open":
                 entry = groups.setdefault(group_of(column, getattr(person, column)), _empty())

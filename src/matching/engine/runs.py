@@ -7,7 +7,6 @@ only one run may hold at a time; any failure rolls back every proposal and the r
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
@@ -20,6 +19,7 @@ from matching import council_settings, db
 from matching.coltypes import utcnow
 from matching.council_settings import MatchingSettings
 from matching.engine import candidates, learning, solve
+from matching.engine.candidates import Progress
 from matching.engine.features import feature_matrix
 from matching.engine.rules import BY_NAME, first_broken
 from matching.engine.scoring import Scorer, reasons
@@ -27,7 +27,6 @@ from matching.engine.state import KINDS, State, read_state
 from matching.errors import Conflict, NotFound
 from matching.models import Match, MatchEvent, MatchRun
 
-Progress = Callable[[str, int, int], None]
 RUN_LOCK_KEY = 0x5B0A2D  # PostgreSQL advisory lock: one run at a time across every instance
 _RUNS_IN_PROCESS: dict[str, threading.Lock] = {}
 
