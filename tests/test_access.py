@@ -4,11 +4,13 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from litestar.routes import HTTPRoute
 from sqlmodel import Session, select
 
 from matching import db
-from matching.models import AuditEvent, Match, Mentor, UserCreate
+from matching.coltypes import utcnow
+from matching.models import ApiToken, AuditEvent, Match, Mentor, User, UserCreate
 from matching.services import records, users
 from tests import factories
 
@@ -98,6 +100,29 @@ def test_a_bad_or_revoked_token_is_refused(client, people):
     assert issued["token"] not in listed and "token_hash" not in listed
     client.post(f"/api/v1/tokens/{issued['id']}/revoke", headers=people["admin"].headers)
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued['token']}"}).status_code == 401
+
+
+def test_deactivating_a_user_in_this_process_refuses_their_token_at_once(client, people, engine):
+    headers = people["adviser"].headers
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # now remembered by the identity cache
+    with db.session_scope(db.writer(engine)) as session:
+        session.get(User, people["adviser"].id).active = False
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_a_token_revoked_by_another_process_is_refused_when_its_cache_entry_expires(client, people, engine):
+    """A plain UPDATE stands for another instance: this process's sessions never see it."""
+    now = [0.0]
+    client.app.state.identities.clock = lambda: now[0]
+    headers = people["adviser"].headers
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    tokens = ApiToken.__table__
+    with engine.begin() as connection:
+        connection.execute(sa.update(tokens).where(tokens.c.user_id == people["adviser"].id).values(revoked_at=utcnow()))
+    now[0] += client.app.state.settings.identity_cache_seconds - 0.1
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    now[0] += 0.2
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
 
 
 def test_advisers_see_and_change_only_their_own_caseload(client, people):

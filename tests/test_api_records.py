@@ -143,6 +143,21 @@ def test_list_filters_sorts_and_pages(client, department_id):
     assert client.get("/api/v1/opportunities?q=role 1").json()["total"] == 1
 
 
+def test_a_list_shows_each_records_summary_and_a_read_the_whole_record(client, resource):
+    """Lists carry what a list shows; free text, interests and the fairness codes only come one record at a
+    time (each read of a young person audited)."""
+    name, record = resource
+    schema = client.get("/schema/openapi.json").json()
+    listed = schema["paths"][f"/api/v1/{name}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    summary = schema["components"]["schemas"][listed["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[-1]]
+    line = next(item for item in client.get(f"/api/v1/{name}").json()["items"] if item["id"] == record["id"])
+    assert set(line) == set(summary["properties"]) and line == {k: record[k] for k in line}
+    if name != "departments":
+        assert set(line) < set(record)
+    if name == "care-leavers":
+        assert not {"ethnicity", "sex", "disability", "support_needs", "interests", "aspirations"} & set(line)
+
+
 @pytest.mark.parametrize("query,field", [("sort=secret", "sort"), ("kind=spaceship", "kind"),
                                          ("limit=0", "limit"), ("limit=5000", "limit"), ("offset=-1", "offset")])
 def test_bad_list_parameters_name_the_parameter(client, query, field):

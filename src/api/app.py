@@ -15,7 +15,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from api.access import require_access
-from api.auth import bearer_auth
+from api.auth import IdentityCache, bearer_auth
 from api.cases import AttentionController, CaseController, EntitlementController, LocalOfferController
 from api.deps import UnitOfWork, provide_uow
 from api.engine import controllers as engine_controllers
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def remember_engine(app: Litestar) -> None:
         app.state.engine = engine
         app.state.uow = UnitOfWork(engine)
+        app.state.identities = IdentityCache(settings.identity_cache_seconds)
         app.state.settings = settings
         app.state.clock = lambda: datetime.now(ZoneInfo(settings.timezone)).date()  # tests replace it
         app.state.http = httpx.Client(timeout=10)  # for the single sign-on provider; tests replace it

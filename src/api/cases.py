@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from api.access import Access, ensure_in_scope, own_caseload, scope_of
 from api.deps import UnitOfWork, actor_id
-from api.records import audit_care_leaver_access
+from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from matching import cases, council_settings, offer
 from matching.errors import NotFound
 from matching.models import CareLeaver, CareLeaverPublic, OfferItem, OfferItemCreate
@@ -93,7 +93,7 @@ class CaseController(Controller):
         try:
             with uow.write() as session:
                 person = change(session)
-                audit_care_leaver_access(request, uow, session, [care_leaver_id], action)
+                audit_care_leaver_access(request, session, [care_leaver_id], action)
                 return CareLeaverPublic.of(person)
         except cases.ClosureRefused as refused:
             with uow.write() as session:  # the attempt is kept although the change is refused
@@ -128,7 +128,7 @@ class CaseController(Controller):
         with uow.write() as session:
             contact = cases.record_contact(session, care_leaver_id, contact_on=data.contact_on, kind=data.kind,
                                            note=data.note, today=today(request), actor_id=actor_id(request))
-            audit_care_leaver_access(request, uow, session, [care_leaver_id], "update")
+            audit_care_leaver_access(request, session, [care_leaver_id], "update")
             return {"id": contact.id, "care_leaver_id": care_leaver_id, "contact_on": contact.contact_on,
                     "kind": contact.kind, "by_id": contact.by_id}
 
@@ -147,7 +147,7 @@ class EntitlementController(Controller):
         with uow.read() as session:
             person = _in_scope(request, session, care_leaver_id)
             found = offer.standing(session, person, today(request))
-        audit_care_leaver_access(request, uow, None, [care_leaver_id], "read")
+        audit_care_leaver_reads(request, uow, [care_leaver_id], "read")
         return found
 
     @put("/{code:str}", sync_to_thread=True, opt=rule("update"),
@@ -157,7 +157,7 @@ class EntitlementController(Controller):
         with uow.write() as session:
             _in_scope(request, session, care_leaver_id)
             entry = offer.record(session, care_leaver_id, code, data.status, actor_id=actor_id(request))
-            audit_care_leaver_access(request, uow, session, [care_leaver_id], "update")
+            audit_care_leaver_access(request, session, [care_leaver_id], "update")
             return {"care_leaver_id": care_leaver_id, "code": code, "status": entry.status,
                     "updated_at": entry.updated_at, "updated_by_id": entry.updated_by_id}
 

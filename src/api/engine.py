@@ -12,7 +12,7 @@ from api.access import Access
 from api.cases import _in_scope, today
 from api.cases import rule as case_rule
 from api.deps import UnitOfWork, actor_id
-from api.records import audit_care_leaver_access
+from api.records import audit_care_leaver_reads
 from matching import council_settings, engine
 from matching.errors import InvalidInput, NotFound
 from matching.models import MatchRun, ScoringModel
@@ -61,7 +61,7 @@ class AlternativesController(Controller):
         with uow.read() as session:
             _in_scope(request, session, care_leaver_id)
             found = engine.alternatives(session, care_leaver_id, today=today(request), limit=limit)
-        audit_care_leaver_access(request, uow, None, [care_leaver_id], "read")
+        audit_care_leaver_reads(request, uow, [care_leaver_id], "read")
         return found
 
 

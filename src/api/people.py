@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from api.access import Access
 from api.deps import UnitOfWork, actor_id
 from api.matches import MeetingIn, meeting_view
-from api.records import audit_care_leaver_access
+from api.records import audit_care_leaver_reads
 from api.resources import Limit, Offset
 from matching import lifecycle
 from matching.errors import NotFound
@@ -155,5 +155,5 @@ def _audited_view(request: Request, uow: UnitOfWork, view: View) -> list[dict[st
     """A narrow view of young people, each of whom is audited as read by the caller."""
     with uow.read() as session:
         found = view(session)
-    audit_care_leaver_access(request, uow, None, [item["care_leaver_id"] for item in found], "list")
+    audit_care_leaver_reads(request, uow, [item["care_leaver_id"] for item in found], "list")
     return found

@@ -44,17 +44,18 @@ def care_leaver_filters(personal_adviser_id: OptionalId = None,
             "leaving_care_category": leaving_care_category, "former_uasc": former_uasc}
 
 
-def audit_care_leaver_access(request: Request, uow: UnitOfWork, session: Session | None, ids: list[int],
-                             action: str) -> None:
-    """A change is audited inside its own transaction. A read is audited in a writing unit of its own,
-    committed before the data is sent: a read whose audit row cannot be written fails."""
-    entry = {"actor_id": actor_id(request), "action": action, "entity": "care_leaver", "ids": ids,
-             "route": f"{request.method} {request.url.path}", "client": client_address(request)}
-    if session is not None:
-        audit.record_access(session, **entry)
-        return
-    with uow.write() as audit_session:
-        audit.record_access(audit_session, **entry)
+def audit_care_leaver_access(request: Request, session: Session, ids: list[int], action: str) -> None:
+    """Inside the unit of work that read or changed the records, so the row commits with it."""
+    audit.record_access(session, actor_id=actor_id(request), action=action, entity="care_leaver", ids=ids,
+                        route=f"{request.method} {request.url.path}", client=client_address(request))
+
+
+def audit_care_leaver_reads(request: Request, uow: UnitOfWork, ids: list[int], action: str) -> None:
+    """After a long read-only unit (one that should not hold SQLite's write lock while it reads): the audit
+    row in a writing unit of its own, committed before the data is sent, so a read whose audit row cannot
+    be written fails."""
+    with uow.write() as session:
+        audit_care_leaver_access(request, session, ids, action)
 
 
 controllers = [
@@ -62,5 +63,5 @@ controllers = [
     resource_controller(records.MENTORS, "/mentors", mentor_filters),
     resource_controller(records.OPPORTUNITIES, "/opportunities", opportunity_filters),
     resource_controller(records.CARE_LEAVERS, "/care-leavers", care_leaver_filters,
-                        observe=audit_care_leaver_access),
+                        audit=audit_care_leaver_access),
 ]

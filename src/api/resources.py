@@ -19,21 +19,24 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 Offset = Annotated[int, QueryParameter(ge=0, description="Rows to skip")]
 Text = Annotated[str | None, QueryParameter(description="Text search", max_length=100)]
 Sort = Annotated[str, QueryParameter(description="Field to sort by; prefix with - for descending")]
-# Told of every record a caller sees or changes: (request, session or None for reads, ids, action).
-Observer = Callable[[Request, UnitOfWork, Session | None, list[int], str], None]
-
-
-def _ignore(request: Request, uow: UnitOfWork, session: Session | None, ids: list[int], action: str) -> None:
-    return None
+# Told of every record a caller sees or changes, inside the same transaction: (request, session, ids, action).
+Audit = Callable[[Request, Session, list[int], str], None]
 
 
 def resource_controller(resource: Resource, path: str, filters: Callable[..., dict[str, Any]],
-                        *, observe: Observer = _ignore) -> type[Controller]:
+                        *, audit: Audit | None = None) -> type[Controller]:
     """A controller for `resource` at `path`. `filters` is a dependency whose query parameters are the
-    resource's own filters (so they appear in OpenAPI). `observe` sees a change inside its transaction
-    and a read after its transaction, before the response is sent."""
-    Create, Update, Public = resource.create, resource.update, resource.public  # noqa: N806
+    resource's own filters (so they appear in OpenAPI). With `audit`, reads too are units that write: the
+    audit row commits with the read, before the response is sent, or the read fails."""
+    Create, Update, Public, Summary = resource.create, resource.update, resource.public, resource.summary  # noqa: N806
     policy = POLICIES[resource.name]
+
+    def reading(uow: UnitOfWork):
+        return uow.write() if audit else uow.read()
+
+    def observe(request: Request, session: Session, ids: list[int], action: str) -> None:
+        if audit:
+            audit(request, session, ids, action)
 
     def rule(action: str) -> dict[str, Any]:
         return {"policy": policy, "action": action}
@@ -53,14 +56,14 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
             ensure_values_in_scope(values, scope)
             with uow.write() as session:
                 record = records.create(session, resource, Create.model_validate(values))
-                observe(request, uow, session, [record.id], "create")
+                observe(request, session, [record.id], "create")
                 return Public.of(record)
 
         @get("/{record_id:int}", sync_to_thread=True, summary=f"Read a {resource.title}", opt=rule("read"))
         def read(self, request: Request, uow: NamedDependency[UnitOfWork], record_id: FromPath[int]) -> Public:
-            with uow.read() as session:
+            with reading(uow) as session:
                 found = Public.of(scoped_get(request, session, record_id))
-            observe(request, uow, None, [record_id], "read")
+                observe(request, session, [record_id], "read")
             return found
 
         @patch("/{record_id:int}", sync_to_thread=True, summary=f"Update a {resource.title}", opt=rule("update"))
@@ -70,22 +73,22 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
             with uow.write() as session:
                 scoped_get(request, session, record_id)
                 record = records.update(session, resource, record_id, data)
-                observe(request, uow, session, [record_id], "update")
+                observe(request, session, [record_id], "update")
                 return Public.of(record)
 
         @get("/", sync_to_thread=True, dependencies={"filters": Provide(filters, sync_to_thread=False)},
              summary=f"List {resource.title}s", opt=rule("list"))
         def list_records(self, request: Request, uow: NamedDependency[UnitOfWork],
                          filters: NamedDependency[dict[str, Any]], q: Text = None, sort: Sort = "id",
-                         limit: Limit = 20, offset: Offset = 0) -> OffsetPagination[Public]:
-            with uow.read() as session:
+                         limit: Limit = 20, offset: Offset = 0) -> OffsetPagination[Summary]:
+            with reading(uow) as session:
                 page = records.list_records(session, resource, filters=filters | scope_of(request, policy), q=q,
                                             sort=sort, limit=limit, offset=offset)
-                items = [Public.of(row) for row in page.items]
-            observe(request, uow, None, [item["id"] for item in items], "list")
-            # Items are dicts in the documented Public shape (see RecordPublic.of).
-            return OffsetPagination[Public](items=items, limit=limit, offset=offset,  # type: ignore[arg-type]
-                                            total=page.total)
+                items = [Summary.of(row) for row in page.items]
+                observe(request, session, [item["id"] for item in items], "list")
+            # Items are dicts in the documented Summary shape (see RecordPublic.of).
+            return OffsetPagination[Summary](items=items, limit=limit, offset=offset,  # type: ignore[arg-type]
+                                             total=page.total)
 
     if resource.closed_status is not None:
         @post("/{record_id:int}/close", sync_to_thread=True, status_code=200,

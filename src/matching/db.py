@@ -30,6 +30,7 @@ def make_engine(url: str) -> sa.Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=StaticPool if in_memory else None,
+            **({} if in_memory else {"pool_size": 40, "max_overflow": 0}),
             **JSON,
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)

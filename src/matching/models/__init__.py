@@ -18,6 +18,7 @@ from matching.models.opportunities import (
     Opportunity,
     OpportunityCreate,
     OpportunityPublic,
+    OpportunitySummary,
     OpportunityUpdate,
 )
 from matching.models.organisation import (
@@ -37,19 +38,21 @@ from matching.models.people import (
     CareLeaver,
     CareLeaverCreate,
     CareLeaverPublic,
+    CareLeaverSummary,
     CareLeaverUpdate,
     Mentor,
     MentorCreate,
     MentorPublic,
+    MentorSummary,
     MentorUpdate,
 )
 
 __all__ = [
     "CheckIn", "Meeting", "StoredValue", "MatchRun", "ScoringModel", "Setting", "Entitlement", "OfferItem",
-    "OfferItemCreate",
-    "CaseEvent", "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent", "AuditEventPublic", "CareLeaver",
-    "CareLeaverCreate", "CareLeaverPublic", "CareLeaverUpdate", "CloseRequest", "Contact", "Department",
-    "DepartmentCreate", "DepartmentPublic", "DepartmentUpdate", "Match", "MatchEvent", "Mentor",
-    "MentorCreate", "MentorPublic", "MentorUpdate", "Opportunity", "OpportunityCreate", "OpportunityPublic",
+    "OfferItemCreate", "CaseEvent", "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent",
+    "AuditEventPublic", "CareLeaver", "CareLeaverCreate", "CareLeaverPublic", "CareLeaverSummary",
+    "CareLeaverUpdate", "CloseRequest", "Contact", "Department", "DepartmentCreate", "DepartmentPublic",
+    "DepartmentUpdate", "Match", "MatchEvent", "Mentor", "MentorCreate", "MentorPublic", "MentorSummary",
+    "MentorUpdate", "Opportunity", "OpportunityCreate", "OpportunityPublic", "OpportunitySummary",
     "OpportunityUpdate", "Outcome", "User", "UserCreate", "UserPublic",
 ]

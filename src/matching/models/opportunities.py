@@ -70,3 +70,23 @@ OpportunityUpdate = partial_model(OpportunityBase, "OpportunityUpdate", exclude=
 
 class OpportunityPublic(OpportunityBase, RecordPublic, ClosablePublic):
     places_taken: int = 0
+
+
+class OpportunitySummary(RecordPublic):
+    """A line of an opportunity list; the description and skills are on the full record."""
+
+    reference: str
+    department_id: int
+    kind: OpportunityKind
+    title: str
+    sector: str
+    area: str | None
+    hours_per_week: float
+    pay_pence_per_hour: int | None
+    places: int
+    places_taken: int
+    starts_on: date | None
+    closes_on: date | None
+    ring_fenced: bool
+    guaranteed_interview: bool
+    status: OpportunityStatus

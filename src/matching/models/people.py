@@ -103,6 +103,26 @@ class CareLeaverPublic(CareLeaverBase, RecordPublic, ClosablePublic):
         return data
 
 
+class CareLeaverSummary(RecordPublic):
+    """A line of a care-leaver list: who, on whose caseload, and where their case stands. The rest of the
+    record (needs, interests, the fairness codes) is read one person at a time."""
+
+    case_reference: str
+    first_name: str
+    preferred_name: str | None
+    family_name: str | None
+    date_of_birth: date
+    personal_adviser_id: int | None
+    case_status: CaseStatus
+    leaving_care_category: LeavingCareCategory
+    former_uasc: bool
+    in_touch: InTouch
+    current_activity: Activity | None
+    accommodation: Accommodation | None
+    last_contact_on: date | None
+    pathway_plan_reviewed_on: date | None
+
+
 class MentorBase(SQLModel):
     user_id: int = Field(foreign_key="users.id", unique=True)
     department_id: int = Field(foreign_key="departments.id", index=True)
@@ -133,3 +153,17 @@ MentorUpdate = partial_model(MentorBase, "MentorUpdate", exclude=frozenset({"use
 
 class MentorPublic(MentorBase, RecordPublic, ClosablePublic):
     slots_taken: int = 0
+
+
+class MentorSummary(RecordPublic):
+    """A line of a mentor list; interests, expertise and languages are on the full record."""
+
+    user_id: int
+    department_id: int
+    job_title: str
+    capacity: int
+    slots_taken: int
+    office_area: str | None
+    dbs_checked_on: date | None
+    safeguarding_trained_on: date | None
+    status: MentorStatus

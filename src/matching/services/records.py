@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, SQLModel
 
 from matching.coltypes import utcnow
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
@@ -18,6 +18,7 @@ from matching.models import (
     CareLeaver,
     CareLeaverCreate,
     CareLeaverPublic,
+    CareLeaverSummary,
     CareLeaverUpdate,
     Department,
     DepartmentCreate,
@@ -26,10 +27,12 @@ from matching.models import (
     Mentor,
     MentorCreate,
     MentorPublic,
+    MentorSummary,
     MentorUpdate,
     Opportunity,
     OpportunityCreate,
     OpportunityPublic,
+    OpportunitySummary,
     OpportunityUpdate,
 )
 
@@ -41,6 +44,7 @@ class Resource:
     create: type[SQLModel]
     update: type[SQLModel]
     public: type[SQLModel]
+    summary: type[SQLModel]  # a line of a list: the columns a list shows, no free text
     sortable: tuple[str, ...]
     search: tuple[str, ...] = ()  # text columns searched by `q`
     closed_status: str | None = "closed"  # None: not closable through the generic close
@@ -54,17 +58,20 @@ class Resource:
 
 
 DEPARTMENTS = Resource("department", Department, DepartmentCreate, DepartmentUpdate, DepartmentPublic,
+                       DepartmentPublic,
                        sortable=("id", "name", "code", "updated_at"), search=("name", "code"),
                        natural_key="code")
-MENTORS = Resource("mentor", Mentor, MentorCreate, MentorUpdate, MentorPublic,
+MENTORS = Resource("mentor", Mentor, MentorCreate, MentorUpdate, MentorPublic, MentorSummary,
                    sortable=("id", "job_title", "capacity", "dbs_checked_on", "updated_at"),
                    search=("job_title",), closed_status="withdrawn")
 OPPORTUNITIES = Resource("opportunity", Opportunity, OpportunityCreate, OpportunityUpdate, OpportunityPublic,
+                         OpportunitySummary,
                          sortable=("id", "reference", "title", "closes_on", "starts_on", "updated_at"),
                          search=("title", "reference", "sector"), closed_status="withdrawn",
                          natural_key="reference")
 # Closing a care leaver's case follows the statutory rules (services/cases.py), never the generic close.
 CARE_LEAVERS = Resource("care_leaver", CareLeaver, CareLeaverCreate, CareLeaverUpdate, CareLeaverPublic,
+                        CareLeaverSummary,
                         sortable=("id", "case_reference", "first_name", "date_of_birth", "last_contact_on",
                                   "pathway_plan_reviewed_on", "updated_at"),
                         search=("case_reference", "first_name", "preferred_name", "family_name"),
@@ -129,12 +136,14 @@ def list_records(session: Session, resource: Resource, *, filters: dict[str, Any
     conditions = [getattr(table, name) == value for name, value in filters.items() if value is not None]
     if q:
         conditions.append(_text_search(session, [getattr(table, col) for col in resource.search], q))
+    # Plain Core rows of the summary's columns, not ORM objects: a page of records is only read, and building
+    # identity-mapped objects (or decoding JSON and free text no list shows) cost more than the query.
+    connection, columns = session.connection(), table.__table__.c
     # A separate count, not count(*) OVER (): the window makes SQLite materialise every filtered row.
-    total = session.exec(select(func.count()).select_from(table).where(*conditions)).one()
-    # Plain rows (same attribute names as the records), not ORM objects: a page of records is only read,
-    # and building identity-mapped objects cost more than the query.
-    page = sa.select(table.__table__).where(*conditions).order_by(*_order(resource, sort)).limit(limit).offset(offset)
-    rows = session.connection().execute(page).all()
+    total = connection.execute(sa.select(sa.func.count()).select_from(table.__table__).where(*conditions)).scalar_one()
+    page = (sa.select(*(columns[name] for name in resource.summary.model_fields)).where(*conditions)
+            .order_by(*_order(resource, sort)).limit(limit).offset(offset))
+    rows = connection.execute(page).all()
     return Page(items=list(rows), total=total)
 
 

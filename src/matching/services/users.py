@@ -40,9 +40,34 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 
 
-def _digest(token: str) -> str:
-    # Tokens are 256 random bits, so a fast hash is enough (unlike passwords, which get argon2).
+def token_digest(token: str) -> str:
+    """What is stored of a token. Tokens are 256 random bits, so a fast hash is enough (unlike passwords,
+    which get argon2)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Counts the commits in this process that changed a user or a token. Caches of who a credential belongs to
+# (api/auth.py) remember the count they read at, so such a change is seen at once in this process; other
+# processes see it when their cache entry expires.
+identities_changed = 0
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _note_identity_change(session: Session, _context) -> None:
+    if any(isinstance(row, (User, ApiToken)) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info["identities_changed"] = True
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _count_identity_change(session: Session) -> None:
+    global identities_changed
+    if session.info.pop("identities_changed", False):
+        identities_changed += 1
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_identity_change(session: Session) -> None:
+    session.info.pop("identities_changed", None)
 
 
 def create_token(session: Session, data: ApiTokenCreate, *, created_by_id: int | None) -> tuple[ApiToken, str]:
@@ -52,7 +77,7 @@ def create_token(session: Session, data: ApiTokenCreate, *, created_by_id: int |
     if user is None or not user.active:
         raise InvalidInput("user_id", f"no active user with id {data.user_id}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = ApiToken(user_id=user.id, name=data.name, token_hash=_digest(token), created_by_id=created_by_id)
+    record = ApiToken(user_id=user.id, name=data.name, token_hash=token_digest(token), created_by_id=created_by_id)
     session.add(record)
     session.flush()
     return record, token
@@ -78,7 +103,7 @@ def identity_for_token(connection: sa.Connection, token: str) -> sa.Row | None:
     return connection.execute(
         sa.select(users.id, users.role, users.department_id).join_from(User.__table__, ApiToken.__table__,
                                                                        tokens.user_id == users.id)
-        .where(tokens.token_hash == _digest(token), tokens.revoked_at.is_(None), users.active)).first()
+        .where(tokens.token_hash == token_digest(token), tokens.revoked_at.is_(None), users.active)).first()
 
 
 def identity_for_user(connection: sa.Connection, user_id: int) -> sa.Row | None:
