@@ -158,6 +158,39 @@ def test_a_list_shows_each_records_summary_and_a_read_the_whole_record(client, r
         assert not {"ethnicity", "sex", "disability", "support_needs", "interests", "aspirations"} & set(line)
 
 
+def test_text_search_finds_any_part_of_any_searched_column_whatever_its_case(client):
+    ada = client.post("/api/v1/care-leavers", json=factories.care_leaver(first_name="Ada", family_name="O'Brien-Smith",
+                                                                          preferred_name="Addy")).json()
+    other = client.post("/api/v1/care-leavers", json=factories.care_leaver(first_name="Ben", family_name="Jones")).json()
+
+    def found(q: str) -> list[int]:
+        return [p["id"] for p in client.get("/api/v1/care-leavers", params={"q": q}).json()["items"]]
+
+    assert found("smith") == found("SMITH") == found("brien-sm") == found("ddy") == [ada["id"]]
+    assert found(ada["case_reference"][1:]) == [ada["id"]]
+    assert found("ad") == [ada["id"]]  # shorter than a trigram: still found, by a scan
+    assert found("%") == found('"') == found("_") == found("zzz") == found('x"y') == found("%%%") == []
+    renamed = client.patch(f"/api/v1/care-leavers/{other['id']}", json={"family_name": "Smithson", "version": 1})
+    assert renamed.status_code == 200 and found("smith") == [ada["id"], other["id"]]
+    assert found("jones") == []  # the old name is forgotten
+    assert client.get("/api/v1/care-leavers", params={"q": "smith", "limit": 1}).json()["total"] == 2
+
+
+def test_every_searched_column_has_a_trigram_index():
+    """The migration that builds the indexes names the columns itself (migrations are frozen in time)."""
+    import importlib.util
+
+    from matching.db import MIGRATIONS
+    from matching.services import records
+
+    path = next((MIGRATIONS / "versions").glob("0011_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0011", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    resources = [records.DEPARTMENTS, records.MENTORS, records.OPPORTUNITIES, records.CARE_LEAVERS]
+    assert {r.table.__tablename__: r.search for r in resources} == migration.SEARCHED
+
+
 @pytest.mark.parametrize("query,field", [("sort=secret", "sort"), ("kind=spaceship", "kind"),
                                          ("limit=0", "limit"), ("limit=5000", "limit"), ("offset=-1", "offset")])
 def test_bad_list_parameters_name_the_parameter(client, query, field):

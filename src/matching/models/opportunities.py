@@ -38,7 +38,7 @@ class OpportunityBase(SQLModel):
     qualification_required: int = Field(default=0, ge=0, le=8, description="Minimum RQF level")
     starts_on: date | None = None
     closes_on: date | None = Field(default=None, index=True, description="Last day to be referred")
-    ring_fenced: bool = Field(default=False, description="Only care leavers may apply")
+    ring_fenced: bool = Field(default=False, index=True, description="Only care leavers may apply")
     guaranteed_interview: bool = False
     status: OpportunityStatus = code_field(default="open", index=True)
 

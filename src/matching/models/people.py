@@ -43,8 +43,8 @@ class CareLeaverBase(SQLModel):
     sex: Sex | None = code_field(2, default=None, description="903 SEX code; fairness reporting only")
     ethnicity: Ethnicity | None = code_field(4, default=None, description="903 ETHNIC; fairness reporting only")
     disability: Disability = code_field(9, default="not_known", description="Fairness reporting only")
-    leaving_care_category: LeavingCareCategory = code_field(20)
-    former_uasc: bool = Field(default=False, description="Former unaccompanied asylum-seeking child")
+    leaving_care_category: LeavingCareCategory = code_field(20, index=True)
+    former_uasc: bool = Field(default=False, index=True, description="Former unaccompanied asylum-seeking child")
     right_to_work_confirmed: bool = False
     right_to_work_expires_on: date | None = Field(default=None, description="Empty when not time-limited")
     personal_adviser_id: int | None = Field(default=None, foreign_key="users.id", index=True)
@@ -64,7 +64,7 @@ class CareLeaverBase(SQLModel):
     current_activity: Activity | None = code_field(2, default=None, description="903 ACTIV")
     accommodation: Accommodation | None = code_field(2, default=None,
                                                     description="903 ACCOM: type letter + 1 suitable / 2 not")
-    in_touch: InTouch = code_field(4, default="YES", description="903 IN_TOUCH")
+    in_touch: InTouch = code_field(4, default="YES", index=True, description="903 IN_TOUCH")
     last_contact_on: date | None = Field(default=None, index=True)
     pathway_plan_reviewed_on: date | None = Field(default=None, index=True)
 
