@@ -30,6 +30,8 @@ def make_engine(url: str) -> sa.Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=StaticPool if in_memory else None,
+            # As many connections as anyio's worker threads (40): past the pool, each request would open and
+            # close a connection, PRAGMAs included.
             **({} if in_memory else {"pool_size": 40, "max_overflow": 0}),
             **JSON,
         )

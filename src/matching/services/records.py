@@ -126,7 +126,7 @@ def close(session: Session, resource: Resource, record_id: int, *, version: int,
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Any]  # read-only rows with the record's attribute names
+    items: list[Any]  # read-only rows of the resource's summary columns
     total: int
 
 
