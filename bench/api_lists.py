@@ -24,7 +24,7 @@ QUERIES = {
     "care-leavers": ["", "?in_touch=YES&sort=-last_contact_on", "?personal_adviser_id=7",
                      "?case_status=open&offset=9000", "?q=smith", "?former_uasc=true&sort=date_of_birth"],
 }
-WORKERS = {"sqlite": 1, "postgresql": 2}  # SQLite has one writer: one process avoids its busy-handler sleeps
+WORKERS = {"sqlite": 2, "postgresql": 2}  # one per core; SQLite writers of both queue on a file lock (db.py)
 LUA = """
 local paths = {%s}
 local i = 0

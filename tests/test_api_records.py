@@ -143,6 +143,15 @@ def test_list_filters_sorts_and_pages(client, department_id):
     assert client.get("/api/v1/opportunities?q=role 1").json()["total"] == 1
 
 
+def test_pages_of_a_sort_with_ties_neither_overlap_nor_skip(client, department_id):
+    """Ties are broken by id in the sort's own direction, so one index walk serves a descending sort."""
+    created = [client.post("/api/v1/opportunities", json=factories.opportunity(department_id, title="Same")).json()["id"]
+               for _ in range(5)]
+    for sort, expected in (("title", sorted(created)), ("-title", sorted(created, reverse=True))):
+        pages = [client.get(f"/api/v1/opportunities?sort={sort}&limit=2&offset={o}").json()["items"] for o in (0, 2, 4)]
+        assert [item["id"] for page in pages for item in page] == expected
+
+
 def test_a_list_shows_each_records_summary_and_a_read_the_whole_record(client, resource):
     """Lists carry what a list shows; free text, interests and the fairness codes only come one record at a
     time (each read of a young person audited)."""

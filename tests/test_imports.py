@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from openpyxl import Workbook
 from sqlmodel import Session, func, select
@@ -193,4 +194,14 @@ def test_cli_import_prints_row_and_column_and_exits_non_zero(settings, engine, t
     assert result.exit_code == 0 and "1 created" in result.output
     with Session(engine) as session:
         assert count(session, CareLeaver) == 1
+    assert planned_rows(engine, "care_leavers") == 1  # statistics refreshed, so queries are planned for the data
     get_settings.cache_clear()
+
+
+def planned_rows(engine, table: str) -> float | None:
+    """How many rows the query planner's statistics say `table` has (None when it has none)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            stat = conn.execute(sa.text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t"), {"t": table}).scalar()
+            return float(stat.split()[0]) if stat else None
+        return conn.execute(sa.text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}).scalar()

@@ -30,7 +30,8 @@ class Access:
 Policy = dict[str, Access]
 
 
-def require_access(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+async def require_access(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Async so that Litestar runs it on the event loop, not on a worker thread (see pages.require_role)."""
     policy: Policy | None = handler.opt.get("policy")
     action: str | None = handler.opt.get("action")
     user: Principal = connection.user

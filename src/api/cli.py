@@ -24,6 +24,9 @@ def _url() -> str:
     return get_settings().db_url
 
 
+WORKER_START_SECONDS = 90
+
+
 @main.command(help="Run the web service.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -32,8 +35,12 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     # No access log: its lines carry query strings (a search for a name is personal data in a log).
+    # With several workers uvicorn restarts one that does not answer its health check in time; starting
+    # takes ten seconds or more (scikit-learn), past uvicorn's default of five, so workers were killed
+    # and restarted over and over while the others carried the load.
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info", access_log=False)
+                proxy_headers=True, log_level="info", access_log=False,
+                timeout_worker_healthcheck=WORKER_START_SECONDS)
 
 
 @main.group(name="db", help="The database schema.")
@@ -71,6 +78,7 @@ def import_(kind: str, path: Path) -> None:
     try:
         with db.session_scope(engine) as session:
             report = import_file(session, kind, path)
+        db.analyze(engine)
     except ImportFailed as failure:
         for error in failure.errors:
             click.echo(f"{path.name}: {error}", err=True)

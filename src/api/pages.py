@@ -49,8 +49,9 @@ def roles(*allowed: str) -> dict[str, Any]:
     return {"roles": frozenset(allowed)}
 
 
-def require_role(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """Every page names the roles it is for; a page with no roles is refused (sign-in is public)."""
+async def require_role(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Every page names the roles it is for; a page with no roles is refused (sign-in is public).
+    Async because Litestar runs a sync guard on a worker thread: a hop that costs more than the check."""
     if handler.opt.get("public"):
         return
     allowed = handler.opt.get("roles")

@@ -7,7 +7,7 @@ from litestar.params import QueryParameter
 from sqlmodel import Session
 
 from api.deps import UnitOfWork, actor_id, client_address
-from api.resources import resource_controller
+from api.resources import audited_read, resource_controller
 from matching import vocab
 from matching.services import audit, records
 
@@ -51,11 +51,7 @@ def audit_care_leaver_access(request: Request, session: Session, ids: list[int],
 
 
 def audit_care_leaver_reads(request: Request, uow: UnitOfWork, ids: list[int], action: str) -> None:
-    """After a long read-only unit (one that should not hold SQLite's write lock while it reads): the audit
-    row in a writing unit of its own, committed before the data is sent, so a read whose audit row cannot
-    be written fails."""
-    with uow.write() as session:
-        audit_care_leaver_access(request, session, ids, action)
+    audited_read(audit_care_leaver_access, request, uow, ids, action)
 
 
 controllers = [

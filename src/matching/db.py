@@ -1,6 +1,9 @@
 """Engines, sessions and migrations. SQLite by default; PostgreSQL through DATABASE_URL."""
 
+import fcntl
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
@@ -67,20 +70,51 @@ def engine_for(url: str) -> sa.Engine:
     return make_engine(url)
 
 
-# SQLite has one writer at a time. Writers in this process queue for their database here, promptly,
-# instead of in SQLite's busy handler, which sleeps in steps of up to 100 ms (other processes still meet
-# the busy handler).
+# SQLite has one writer at a time. Writers queue for their database here rather than in SQLite's busy
+# handler, which sleeps in steps of up to 100 ms: threads of this process on a lock, then (for a database
+# file) processes on an exclusive flock of a file beside it, polled every millisecond or two. The kernel
+# drops a flock when its holder dies, so a crashed worker cannot wedge the others.
 _SQLITE_WRITERS: dict[str, threading.Lock] = {}
+_LOCK_FILES: dict[tuple[int, str], int] = {}
 WRITE_WAIT_SECONDS = 30
+
+
+def _lock_file(database: str) -> int:
+    key = (os.getpid(), database)  # a forked process opens its own: a flock belongs to the open file
+    if key not in _LOCK_FILES:
+        _LOCK_FILES[key] = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    return _LOCK_FILES[key]
+
+
+def _take_file_lock(fd: int, deadline: float) -> None:
+    pause = 0.0002
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise DatabaseBusy(f"the database stayed busy for {WRITE_WAIT_SECONDS} s; try again") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
 
 
 @contextmanager
 def _writer_turn(engine: sa.Engine) -> Iterator[None]:
+    deadline = time.monotonic() + WRITE_WAIT_SECONDS
     lock = _SQLITE_WRITERS.setdefault(str(engine.url), threading.Lock())
     if not lock.acquire(timeout=WRITE_WAIT_SECONDS):
         raise DatabaseBusy(f"the database stayed busy for {WRITE_WAIT_SECONDS} s; try again")
     try:
-        yield
+        database = engine.url.database
+        fd = _lock_file(database) if database and database != ":memory:" else None
+        if fd is not None:
+            _take_file_lock(fd, deadline)
+        try:
+            yield
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         lock.release()
 
@@ -125,6 +159,18 @@ def bulk_insert(session: Session, table: sa.Table, rows: list[dict], shared: dic
                                params)
 
 
+def analyze(engine: sa.Engine) -> None:
+    """Refresh the query planner's statistics after a bulk change: a migration, a load, an import.
+
+    Without them SQLite guesses that a filter such as in_touch = 'YES' is selective, and sorts the eight
+    thousand rows it matches instead of walking the sort column's index to the first page (11 ms against
+    0.1 ms at London scale). PostgreSQL's autovacuum catches up within minutes; this makes it immediate.
+    A full analysis (0.1 s at London scale): SQLite's sampled one (analysis_limit) misjudged the skewed
+    in-touch codes badly enough to bring the sort back."""
+    with session_scope(writer(engine)) as session:
+        session.execute(sa.text("ANALYZE"))
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -134,6 +180,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+    analyze(engine_for(url))
 
 
 def check(url: str) -> None:

@@ -167,9 +167,9 @@ def _order(resource: Resource, sort: str) -> list[Any]:
     name = sort.removeprefix("-")
     if name not in resource.sortable:
         raise InvalidInput("sort", f"cannot sort by '{name}'; choose one of: {', '.join(resource.sortable)}")
-    column = getattr(resource.table, name)
-    primary = column.desc() if sort.startswith("-") else column.asc()
-    return [primary, resource.table.id.asc()]  # id breaks ties, so pages never overlap
+    column, descending = getattr(resource.table, name), sort.startswith("-")
+    # id breaks ties, so pages never overlap; in the same direction, so one index walk serves both.
+    return [column.desc(), resource.table.id.desc()] if descending else [column.asc(), resource.table.id.asc()]
 
 
 def _refuse_clearing_required(resource: Resource, changes: dict[str, Any]) -> None:
