@@ -6,7 +6,6 @@ import sys
 import threading
 
 import pytest
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from matching import db

@@ -98,3 +98,15 @@ def test_health_is_503_when_the_database_is_unreachable(tmp_path):
 def test_help_lists_the_subcommands():
     output = CliRunner().invoke(main, ["--help"]).output
     assert all(word in output for word in ("serve", "db", "demo", "import"))
+
+
+def test_serve_gives_workers_time_to_start(monkeypatch):
+    """uvicorn restarts a worker that misses its health check; ours take over ten seconds to import
+    scikit-learn, and at uvicorn's default of five they were killed over and over while others served."""
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    assert CliRunner().invoke(main, ["serve", "--workers", "2"]).exit_code == 0
+    assert calls[0]["workers"] == 2 and calls[0]["timeout_worker_healthcheck"] >= 60
+    assert calls[0]["access_log"] is False  # query strings can carry names
