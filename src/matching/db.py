@@ -86,17 +86,27 @@ def _lock_file(database: str) -> int:
     return _LOCK_FILES[key]
 
 
-def _take_file_lock(fd: int, deadline: float) -> None:
-    pause = 0.0002
+def _busy() -> DatabaseBusy:
+    return DatabaseBusy(f"the database stayed busy for {WRITE_WAIT_SECONDS} s; try again")
+
+
+@contextmanager
+def _file_turn(database: str, deadline: float) -> Iterator[None]:
+    """This process's turn among the processes writing to `database`."""
+    fd, pause = _lock_file(database), 0.0002
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
+            break
         except BlockingIOError:
             if time.monotonic() > deadline:
-                raise DatabaseBusy(f"the database stayed busy for {WRITE_WAIT_SECONDS} s; try again") from None
+                raise _busy() from None
             time.sleep(pause)
             pause = min(pause * 2, 0.002)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @contextmanager
@@ -104,17 +114,11 @@ def _writer_turn(engine: sa.Engine) -> Iterator[None]:
     deadline = time.monotonic() + WRITE_WAIT_SECONDS
     lock = _SQLITE_WRITERS.setdefault(str(engine.url), threading.Lock())
     if not lock.acquire(timeout=WRITE_WAIT_SECONDS):
-        raise DatabaseBusy(f"the database stayed busy for {WRITE_WAIT_SECONDS} s; try again")
+        raise _busy()
+    database = engine.url.database
     try:
-        database = engine.url.database
-        fd = _lock_file(database) if database and database != ":memory:" else None
-        if fd is not None:
-            _take_file_lock(fd, deadline)
-        try:
+        with _file_turn(database, deadline) if database and database != ":memory:" else nullcontext():
             yield
-        finally:
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         lock.release()
 
