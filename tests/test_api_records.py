@@ -200,6 +200,24 @@ def test_every_searched_column_has_a_trigram_index():
     assert {r.table.__tablename__: r.search for r in resources} == migration.SEARCHED
 
 
+def test_every_list_filter_and_sort_has_an_index_ending_in_id(engine):
+    """So a filtered or sorted page, however deep, is found from an index (models/base.list_indexes)."""
+    import inspect
+
+    import sqlalchemy as sa
+
+    from api import records as api
+    from matching.services import records
+
+    lists = {records.DEPARTMENTS: api.department_filters, records.MENTORS: api.mentor_filters,
+             records.OPPORTUNITIES: api.opportunity_filters, records.CARE_LEAVERS: api.care_leaver_filters}
+    for resource, filters in lists.items():
+        table = resource.table.__table__
+        indexed = {tuple(index["column_names"]) for index in sa.inspect(engine).get_indexes(table.name)}
+        for name in {*inspect.signature(filters).parameters, *resource.sortable} - {"id"}:
+            assert table.c[name].unique or (name, "id") in indexed, f"{table.name}.{name}"
+
+
 @pytest.mark.parametrize("query,field", [("sort=secret", "sort"), ("kind=spaceship", "kind"),
                                          ("limit=0", "limit"), ("limit=5000", "limit"), ("offset=-1", "offset")])
 def test_bad_list_parameters_name_the_parameter(client, query, field):

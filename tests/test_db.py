@@ -6,6 +6,7 @@ import sys
 import threading
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from matching import db
@@ -117,3 +118,27 @@ def test_statistics_let_sqlite_walk_the_sort_index_past_a_common_value(tmp_path)
     assert "TEMP B-TREE" in plan()
     db.analyze(engine)
     assert "TEMP B-TREE" not in plan() and "last_contact_on" in plan()
+
+
+def test_a_dropped_connection_is_pinged_and_replaced_only_after_sitting_idle(pg_url, monkeypatch):
+    """A busy pool is not pinged (a round trip per checkout); one idle past PING_IF_IDLE_SECONDS is."""
+    engine = db.make_engine(pg_url)  # a pool of its own
+    admin = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+
+    def drop_the_pooled_connection() -> int:
+        with engine.connect() as conn:
+            pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with admin.connect() as conn:
+            assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar_one()
+        return pid
+
+    monkeypatch.setattr(db, "PING_IF_IDLE_SECONDS", 3600.0)
+    drop_the_pooled_connection()
+    with pytest.raises(sa.exc.OperationalError), engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+
+    monkeypatch.setattr(db, "PING_IF_IDLE_SECONDS", 0.0)
+    dropped = drop_the_pooled_connection()
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != dropped
+    engine.dispose()

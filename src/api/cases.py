@@ -147,7 +147,7 @@ class EntitlementController(Controller):
         with uow.read() as session:
             person = _in_scope(request, session, care_leaver_id)
             found = offer.standing(session, person, today(request))
-        audit_care_leaver_reads(request, uow, [care_leaver_id], "read")
+            audit_care_leaver_reads(request, uow, session, [care_leaver_id], "read")
         return found
 
     @put("/{code:str}", sync_to_thread=True, opt=rule("update"),

@@ -25,6 +25,11 @@ class UnitOfWork:
     def write(self):
         return db.session_scope(db.writer(self.engine))
 
+    @property
+    def writers_queue(self) -> bool:
+        """SQLite: one writing unit at a time, across every worker process (db.py)."""
+        return self.engine.dialect.name == "sqlite"
+
 
 def provide_uow(state: State) -> UnitOfWork:
     return state.uow

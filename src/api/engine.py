@@ -61,7 +61,7 @@ class AlternativesController(Controller):
         with uow.read() as session:
             _in_scope(request, session, care_leaver_id)
             found = engine.alternatives(session, care_leaver_id, today=today(request), limit=limit)
-        audit_care_leaver_reads(request, uow, [care_leaver_id], "read")
+            audit_care_leaver_reads(request, uow, session, [care_leaver_id], "read")
         return found
 
 

@@ -163,7 +163,7 @@ def caseload(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
         quiet = {item["care_leaver_id"] for item in cases.not_in_touch(session, today=today(request),
                                                                         adviser_id=request.user.id)}
         entitlements = offer.missed(session, today=today(request), adviser_id=request.user.id)
-    audit_care_leaver_reads(request, uow, [p.id for p in people], "list")
+        audit_care_leaver_reads(request, uow, session, [p.id for p in people], "list")
     return page(request, "caseload.html", "My caseload", people=people, quiet=quiet,
                 entitlements=len(entitlements))
 
@@ -186,7 +186,7 @@ def _proposals(session, user) -> list[dict[str, Any]]:
 def proposals(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
     with uow.read() as session:
         found = _proposals(session, request.user)
-    audit_care_leaver_reads(request, uow, sorted({item["person"].id for item in found}), "list")
+        audit_care_leaver_reads(request, uow, session, sorted({item["person"].id for item in found}), "list")
     return page(request, "proposals.html", "Proposals to review", proposals=found,
                 reasons=lifecycle.REJECTION_REASONS, errors={})
 
@@ -215,7 +215,7 @@ def decide(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPat
 def mentees(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
     with uow.read() as session:
         found = views.mentees(session, request.user.id)
-    audit_care_leaver_reads(request, uow, [item["care_leaver_id"] for item in found], "list")
+        audit_care_leaver_reads(request, uow, session, [item["care_leaver_id"] for item in found], "list")
     return page(request, "mentees.html", "My mentees", mentees=found, kinds=MEETING_KINDS, today=today(request))
 
 
@@ -245,7 +245,7 @@ def referrals(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
         found = views.referrals(session, request.user.department_id)
         versions = dict(session.execute(sa.select(Match.id, Match.version).where(
             Match.id.in_([item["match_id"] for item in found]))).all())
-    audit_care_leaver_reads(request, uow, [item["care_leaver_id"] for item in found], "list")
+        audit_care_leaver_reads(request, uow, session, [item["care_leaver_id"] for item in found], "list")
     for item in found:
         item["version"] = versions[item["match_id"]]
         item["next"] = sorted(set(lifecycle.OPPORTUNITY[item["state"]]) & DEPARTMENT_STEPS)

@@ -155,5 +155,5 @@ def _audited_view(request: Request, uow: UnitOfWork, view: View) -> list[dict[st
     """A narrow view of young people, each of whom is audited as read by the caller."""
     with uow.read() as session:
         found = view(session)
-    audit_care_leaver_reads(request, uow, [item["care_leaver_id"] for item in found], "list")
+        audit_care_leaver_reads(request, uow, session, [item["care_leaver_id"] for item in found], "list")
     return found

@@ -50,8 +50,8 @@ def audit_care_leaver_access(request: Request, session: Session, ids: list[int],
                         route=f"{request.method} {request.url.path}", client=client_address(request))
 
 
-def audit_care_leaver_reads(request: Request, uow: UnitOfWork, ids: list[int], action: str) -> None:
-    audited_read(audit_care_leaver_access, request, uow, ids, action)
+def audit_care_leaver_reads(request: Request, uow: UnitOfWork, session: Session, ids: list[int], action: str) -> None:
+    audited_read(audit_care_leaver_access, request, uow, session, ids, action)
 
 
 controllers = [

@@ -23,11 +23,16 @@ Sort = Annotated[str, QueryParameter(description="Field to sort by; prefix with 
 Audit = Callable[[Request, Session, list[int], str], None]
 
 
-def audited_read(audit: Audit, request: Request, uow: UnitOfWork, ids: list[int], action: str) -> None:
-    """After a read's own unit of work, its audit rows in a short writing unit, committed before the data is
-    sent: a read whose audit cannot be written fails. Reading inside the writing unit instead would hold
-    SQLite's one write lock (shared by every worker process) for the whole read."""
-    with uow.write() as session:
+def audited_read(audit: Audit, request: Request, uow: UnitOfWork, session: Session, ids: list[int],
+                 action: str) -> None:
+    """Called inside a read's unit of work (`session`), so its audit rows are committed before the data is
+    sent: a read whose audit cannot be written fails. On PostgreSQL they join the read's transaction. SQLite
+    has one writer at a time, shared by every worker process, so there they take a short writing unit of
+    their own rather than the whole read holding that lock."""
+    if uow.writers_queue:
+        with uow.write() as writing:
+            audit(request, writing, ids, action)
+    else:
         audit(request, session, ids, action)
 
 
@@ -35,7 +40,7 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
                         *, audit: Audit | None = None) -> type[Controller]:
     """A controller for `resource` at `path`. `filters` is a dependency whose query parameters are the
     resource's own filters (so they appear in OpenAPI). With `audit`, a change is audited in the unit of work
-    that makes it, and a read just after its own (`audited_read`)."""
+    that makes it, and a read as it ends (`audited_read`)."""
     Create, Update, Public, Summary = resource.create, resource.update, resource.public, resource.summary  # noqa: N806
     policy = POLICIES[resource.name]
 
@@ -43,9 +48,9 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
         if audit:
             audit(request, session, ids, action)
 
-    def observe_read(request: Request, uow: UnitOfWork, ids: list[int], action: str) -> None:
+    def observe_read(request: Request, uow: UnitOfWork, session: Session, ids: list[int], action: str) -> None:
         if audit:
-            audited_read(audit, request, uow, ids, action)
+            audited_read(audit, request, uow, session, ids, action)
 
     def rule(action: str) -> dict[str, Any]:
         return {"policy": policy, "action": action}
@@ -72,7 +77,7 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
         def read(self, request: Request, uow: NamedDependency[UnitOfWork], record_id: FromPath[int]) -> Public:
             with uow.read() as session:
                 found = Public.of(scoped_get(request, session, record_id))
-            observe_read(request, uow, [record_id], "read")
+                observe_read(request, uow, session, [record_id], "read")
             return found
 
         @patch("/{record_id:int}", sync_to_thread=True, summary=f"Update a {resource.title}", opt=rule("update"))
@@ -96,7 +101,7 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
                 page = records.list_records(session, resource, filters=filters | scope_of(request, policy), q=q,
                                             sort=sort, limit=limit, offset=offset)
                 items = [Summary.of(row) for row in page.items]
-            observe_read(request, uow, [item["id"] for item in items], "list")
+                observe_read(request, uow, session, [item["id"] for item in items], "list")
             # Items are dicts in the documented Summary shape (see RecordPublic.of).
             return OffsetPagination[Summary](items=items, limit=limit, offset=offset,  # type: ignore[arg-type]
                                              total=page.total)

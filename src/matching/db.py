@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import msgspec
@@ -41,7 +41,36 @@ def make_engine(url: str) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **JSON)
+    # PostgreSQL's default random_page_cost (4) prices an index lookup for a spinning disk. Springboard's
+    # working set is small enough to stay in memory, where that price made the planner scan whole tables
+    # rather than read a page's rows through an index (bench/RESULTS.md); 1.1 is the usual figure for SSDs.
+    engine = sa.create_engine(url, pool_size=10, max_overflow=20, connect_args={"options": "-c random_page_cost=1.1"},
+                              **JSON)
+    sa.event.listen(engine, "connect", _note_idle_since)
+    sa.event.listen(engine, "checkin", _note_idle_since)
+    sa.event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+# A pooled connection that sat idle may have been dropped (a database restart, a firewall's timeout), so it
+# is pinged before use, and replaced if dead. One in steady use is not: pool_pre_ping's round trip on every
+# checkout was a sixth of a list request's time.
+PING_IF_IDLE_SECONDS = 5.0
+
+
+def _note_idle_since(_dbapi_connection, record) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: sa.Dialect, dbapi_connection, record, _proxy) -> None:
+    if time.monotonic() - record.info["idle_since"] < PING_IF_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, dbapi_connection, None):
+            raise sa.exc.DisconnectionError("the pooled connection was dropped; the pool opens another") from error
+        raise
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

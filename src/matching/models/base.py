@@ -54,6 +54,13 @@ def code_field(length: int = 16, **kw: Any):
     return Field(sa_type=sa.String(length), **kw)
 
 
+def list_indexes(table: str, *columns: str) -> tuple[sa.Index, ...]:
+    """An index for each column a list filters or sorts by, ending in id (the order's tie-break): a filtered
+    page walks one index in order, and a deep page skips index entries rather than rows (records.list_records).
+    SQLite's indexes end in the rowid anyway; PostgreSQL's must be told."""
+    return tuple(sa.Index(f"ix_{table}_{column}", column, "id") for column in columns)
+
+
 class Record(SQLModel):
     """Identity, timestamps and an optimistic-lock version (SQLAlchemy bumps it on every UPDATE)."""
 

@@ -14,6 +14,7 @@ from matching.models.base import (
     Tags,
     code_field,
     json_list,
+    list_indexes,
     partial_model,
 )
 from matching.vocab import OpportunityKind, OpportunityStatus
@@ -23,8 +24,8 @@ PAID_KINDS = frozenset({"job", "apprenticeship"})
 
 class OpportunityBase(SQLModel):
     reference: str = Field(min_length=2, max_length=40, unique=True, index=True)
-    department_id: int = Field(foreign_key="departments.id", index=True)
-    kind: OpportunityKind = code_field(20, index=True)
+    department_id: int = Field(foreign_key="departments.id")
+    kind: OpportunityKind = code_field(20)
     title: str = Field(min_length=3, max_length=160)
     description: str = Field(default="", max_length=5000)
     skills: Tags = json_list()
@@ -37,10 +38,10 @@ class OpportunityBase(SQLModel):
     max_age: int = Field(default=25, ge=16, le=25)
     qualification_required: int = Field(default=0, ge=0, le=8, description="Minimum RQF level")
     starts_on: date | None = None
-    closes_on: date | None = Field(default=None, index=True, description="Last day to be referred")
-    ring_fenced: bool = Field(default=False, index=True, description="Only care leavers may apply")
+    closes_on: date | None = Field(default=None, description="Last day to be referred")
+    ring_fenced: bool = Field(default=False, description="Only care leavers may apply")
     guaranteed_interview: bool = False
-    status: OpportunityStatus = code_field(default="open", index=True)
+    status: OpportunityStatus = code_field(default="open")
 
     @model_validator(mode="after")
     def _ranges(self):
@@ -57,6 +58,8 @@ class OpportunityBase(SQLModel):
 
 class Opportunity(OpportunityBase, Record, Closable, table=True):
     __tablename__ = "opportunities"
+    __table_args__ = list_indexes("opportunities", "department_id", "kind", "status", "ring_fenced", "title",
+                                  "closes_on", "starts_on", "updated_at")
     # Changed only by the match lifecycle, with a conditional UPDATE, so it never exceeds places.
     places_taken: int = Field(default=0, ge=0)
 

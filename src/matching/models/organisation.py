@@ -7,7 +7,15 @@ from pydantic import EmailStr, field_validator
 from sqlmodel import Field, SQLModel
 
 from matching.coltypes import UTCDateTime, utcnow
-from matching.models.base import Closable, ClosablePublic, Record, RecordPublic, code_field, partial_model
+from matching.models.base import (
+    Closable,
+    ClosablePublic,
+    Record,
+    RecordPublic,
+    code_field,
+    list_indexes,
+    partial_model,
+)
 from matching.vocab import RecordStatus, Role
 
 
@@ -24,7 +32,8 @@ class DepartmentBase(SQLModel):
 
 class Department(DepartmentBase, Record, Closable, table=True):
     __tablename__ = "departments"
-    status: str = code_field(default="active", index=True)
+    __table_args__ = list_indexes("departments", "status", "name", "updated_at")
+    status: str = code_field(default="active")
 
 
 class DepartmentCreate(DepartmentBase):

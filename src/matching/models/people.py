@@ -16,6 +16,7 @@ from matching.models.base import (
     Tags,
     code_field,
     json_list,
+    list_indexes,
     partial_model,
     values_of,
 )
@@ -39,15 +40,15 @@ class CareLeaverBase(SQLModel):
     first_name: str = Field(min_length=1, max_length=80)
     preferred_name: str | None = Field(default=None, max_length=80)
     family_name: str | None = Field(default=None, max_length=80)
-    date_of_birth: date = Field(index=True)
+    date_of_birth: date
     sex: Sex | None = code_field(2, default=None, description="903 SEX code; fairness reporting only")
     ethnicity: Ethnicity | None = code_field(4, default=None, description="903 ETHNIC; fairness reporting only")
     disability: Disability = code_field(9, default="not_known", description="Fairness reporting only")
-    leaving_care_category: LeavingCareCategory = code_field(20, index=True)
-    former_uasc: bool = Field(default=False, index=True, description="Former unaccompanied asylum-seeking child")
+    leaving_care_category: LeavingCareCategory = code_field(20)
+    former_uasc: bool = Field(default=False, description="Former unaccompanied asylum-seeking child")
     right_to_work_confirmed: bool = False
     right_to_work_expires_on: date | None = Field(default=None, description="Empty when not time-limited")
-    personal_adviser_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    personal_adviser_id: int | None = Field(default=None, foreign_key="users.id")
     home_area: Outcode | None = code_field(4, default=None, description="Home postcode district, e.g. E8")
     languages: Tags = json_list()
     interests: Tags = json_list()
@@ -64,9 +65,9 @@ class CareLeaverBase(SQLModel):
     current_activity: Activity | None = code_field(2, default=None, description="903 ACTIV")
     accommodation: Accommodation | None = code_field(2, default=None,
                                                     description="903 ACCOM: type letter + 1 suitable / 2 not")
-    in_touch: InTouch = code_field(4, default="YES", index=True, description="903 IN_TOUCH")
-    last_contact_on: date | None = Field(default=None, index=True)
-    pathway_plan_reviewed_on: date | None = Field(default=None, index=True)
+    in_touch: InTouch = code_field(4, default="YES", description="903 IN_TOUCH")
+    last_contact_on: date | None = None
+    pathway_plan_reviewed_on: date | None = None
 
     @model_validator(mode="after")
     def _status_codes_agree(self):
@@ -78,7 +79,10 @@ class CareLeaverBase(SQLModel):
 
 class CareLeaver(CareLeaverBase, Record, Closable, table=True):
     __tablename__ = "care_leavers"
-    case_status: str = code_field(default="open", index=True)
+    __table_args__ = list_indexes("care_leavers", "personal_adviser_id", "case_status", "in_touch",
+                                  "leaving_care_category", "former_uasc", "first_name", "date_of_birth",
+                                  "last_contact_on", "pathway_plan_reviewed_on", "updated_at")
+    case_status: str = code_field(default="open")
 
     @property
     def accommodation_suitable(self) -> bool | None:
@@ -125,7 +129,7 @@ class CareLeaverSummary(RecordPublic):
 
 class MentorBase(SQLModel):
     user_id: int = Field(foreign_key="users.id", unique=True)
-    department_id: int = Field(foreign_key="departments.id", index=True)
+    department_id: int = Field(foreign_key="departments.id")
     job_title: str = Field(min_length=2, max_length=120)
     expertise: Tags = json_list()
     interests: Tags = json_list()
@@ -135,11 +139,13 @@ class MentorBase(SQLModel):
     office_area: Outcode | None = code_field(4, default=None)
     dbs_checked_on: date | None = Field(default=None, description="Date of the last enhanced DBS check")
     safeguarding_trained_on: date | None = None
-    status: MentorStatus = code_field(default="active", index=True)
+    status: MentorStatus = code_field(default="active")
 
 
 class Mentor(MentorBase, Record, Closable, table=True):
     __tablename__ = "mentors"
+    __table_args__ = list_indexes("mentors", "department_id", "status", "job_title", "capacity", "dbs_checked_on",
+                                  "updated_at")
     # Changed only by the match lifecycle, with a conditional UPDATE, so it never exceeds capacity.
     slots_taken: int = Field(default=0, ge=0)
 

@@ -5,6 +5,7 @@ departments, mentors, opportunities and care leavers behave the same way everywh
 """
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -132,44 +133,87 @@ class Page:
 
 def list_records(session: Session, resource: Resource, *, filters: dict[str, Any], q: str | None = None,
                  sort: str = "id", limit: int = 50, offset: int = 0) -> Page:
-    table = resource.table
-    conditions = [getattr(table, name) == value for name, value in filters.items() if value is not None]
-    if q:
-        conditions.append(_text_search(session, resource, q))
+    given = {name: value for name, value in filters.items() if value is not None}
+    dialect = session.get_bind().dialect.name
+    search = _search_kind(dialect, q)
+    page, count = _list_statements(resource, tuple(sorted(given)), _checked_sort(resource, sort), search, dialect)
+    values = given | {"limit": limit, "offset": offset} | ({"q": _search_term(search, q)} if search else {})
+    connection = session.connection()
+    rows = connection.execute(page, values).all()
+    if rows:
+        return Page(items=rows, total=rows[0].total)
+    # A page past the end (or of nothing) carries no total.
+    return Page(items=[], total=connection.execute(count, values).scalar_one() if offset else 0)
+
+
+@lru_cache(maxsize=512)
+def _list_statements(resource: Resource, filtered: tuple[str, ...], sort: str, search: str | None,
+                     dialect: str) -> tuple[sa.Select, sa.Select]:
+    """A list's page and count for one shape of request, its values left as parameters. Built once: building
+    the statement and its cache key on every request cost more than the database took to answer it."""
+    table = resource.table.__table__
+    conditions = [table.c[name] == sa.bindparam(name) for name in filtered]
+    if search:
+        conditions.append(_text_search(resource, search, dialect))
+    order = _order(table, sort)
+    # The page's ids first, then only those rows: where an index covers the filter and the order
+    # (models/base.list_indexes), a deep page skips index entries rather than whole rows.
+    ids = (sa.select(table.c.id).where(*conditions).order_by(*order)
+           .limit(sa.bindparam("limit")).offset(sa.bindparam("offset")))
+    count = sa.select(sa.func.count()).select_from(table).where(*conditions)
+    # The total rides on every row as an uncorrelated scalar subquery, which both databases run once: one
+    # round trip. (count(*) OVER () would make them materialise every filtered row.)
+    total = count.scalar_subquery().label("total")
     # Plain Core rows of the summary's columns, not ORM objects: a page of records is only read, and building
     # identity-mapped objects (or decoding JSON and free text no list shows) cost more than the query.
-    connection, columns = session.connection(), table.__table__.c
-    # A separate count, not count(*) OVER (): the window makes SQLite materialise every filtered row.
-    total = connection.execute(sa.select(sa.func.count()).select_from(table.__table__).where(*conditions)).scalar_one()
-    page = (sa.select(*(columns[name] for name in resource.summary.model_fields)).where(*conditions)
-            .order_by(*_order(resource, sort)).limit(limit).offset(offset))
-    rows = connection.execute(page).all()
-    return Page(items=list(rows), total=total)
+    page = (sa.select(total, *(table.c[name] for name in resource.summary.model_fields))
+            .where(table.c.id.in_(ids)).order_by(*order))
+    return page, count
 
 
-def _text_search(session: Session, resource: Resource, text: str) -> Any:
-    """Rows with `text` anywhere in one of the resource's searched columns, case aside. Both databases
-    answer from a trigram index (migration 0011); SQLite's needs three characters or more."""
+def _search_kind(dialect: str, text: str | None) -> str | None:
+    """Both databases answer `q` from a trigram index (migration 0011); SQLite's needs three characters."""
+    if not text:
+        return None
+    return "phrase" if dialect == "sqlite" and len(text) >= 3 else "pattern"
+
+
+def _search_term(kind: str, text: str) -> str:
+    if kind == "phrase":  # a quoted FTS5 phrase of the text's trigrams is a substring match
+        return '"' + text.replace('"', '""') + '"'
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _text_search(resource: Resource, kind: str, dialect: str) -> Any:
+    """Rows with the text anywhere in one of the resource's searched columns, case aside."""
     table = resource.table.__table__
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite and len(text) >= 3:
-        # A quoted FTS5 phrase of the text's trigrams is a substring match.
+    if kind == "phrase":
         index = sa.table(f"{table.name}_text", sa.column("rowid"))
-        phrase = '"' + text.replace('"', '""') + '"'
-        return table.c.id.in_(sa.select(index.c.rowid).where(sa.literal_column(index.name).op("MATCH")(phrase)))
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return table.c.id.in_(sa.select(index.c.rowid).where(sa.literal_column(index.name).op("MATCH")(
+            sa.bindparam("q"))))
+    sqlite = dialect == "sqlite"
     # SQLite's LIKE already ignores (ASCII) case; its ILIKE is lower() on both sides, three times slower.
-    return sa.or_(*((table.c[name].like if sqlite else table.c[name].ilike)(pattern, escape="\\")
-                    for name in resource.search))
+    matching = sa.or_(*((table.c[name].like if sqlite else table.c[name].ilike)(sa.bindparam("q"), escape="\\")
+                        for name in resource.search))
+    if sqlite:
+        return matching
+    # PostgreSQL: the matches once, from the trigram indexes, for both the count and the page. Left to
+    # itself it walked the page's index running every ILIKE on each row it passed.
+    found = sa.select(table.c.id).where(matching).cte(f"{table.name}_found")
+    return table.c.id.in_(sa.select(found.c.id))
 
 
-def _order(resource: Resource, sort: str) -> list[Any]:
-    name = sort.removeprefix("-")
-    if name not in resource.sortable:
-        raise InvalidInput("sort", f"cannot sort by '{name}'; choose one of: {', '.join(resource.sortable)}")
-    column, descending = getattr(resource.table, name), sort.startswith("-")
+def _checked_sort(resource: Resource, sort: str) -> str:
+    if sort.removeprefix("-") not in resource.sortable:
+        raise InvalidInput("sort", f"cannot sort by '{sort.removeprefix('-')}'; choose one of: "
+                                   f"{', '.join(resource.sortable)}")
+    return sort
+
+
+def _order(table: sa.Table, sort: str) -> list[Any]:
+    column, descending = table.c[sort.removeprefix("-")], sort.startswith("-")
     # id breaks ties, so pages never overlap; in the same direction, so one index walk serves both.
-    return [column.desc(), resource.table.id.desc()] if descending else [column.asc(), resource.table.id.asc()]
+    return [column.desc(), table.c.id.desc()] if descending else [column.asc(), table.c.id.asc()]
 
 
 def _refuse_clearing_required(resource: Resource, changes: dict[str, Any]) -> None:
