@@ -100,10 +100,9 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
             with uow.read() as session:
                 page = records.list_records(session, resource, filters=filters | scope_of(request, policy), q=q,
                                             sort=sort, limit=limit, offset=offset)
-                items = [Summary.of(row) for row in page.items]
-                observe_read(request, uow, session, [item["id"] for item in items], "list")
+                observe_read(request, uow, session, [item["id"] for item in page.items], "list")
             # Items are dicts in the documented Summary shape (see RecordPublic.of).
-            return OffsetPagination[Summary](items=items, limit=limit, offset=offset,  # type: ignore[arg-type]
+            return OffsetPagination[Summary](items=page.items, limit=limit, offset=offset,  # type: ignore[arg-type]
                                              total=page.total)
 
     if resource.closed_status is not None:

@@ -127,7 +127,7 @@ def close(session: Session, resource: Resource, record_id: int, *, version: int,
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Any]  # read-only rows of the resource's summary columns
+    items: list[dict[str, Any]]  # the resource's summary columns, by name
     total: int
 
 
@@ -140,8 +140,9 @@ def list_records(session: Session, resource: Resource, *, filters: dict[str, Any
     values = given | {"limit": limit, "offset": offset} | ({"q": _search_term(search, q)} if search else {})
     connection = session.connection()
     rows = connection.execute(page, values).all()
-    if rows:
-        return Page(items=rows, total=rows[0].total)
+    if rows:  # the total is each row's last column, after the summary's
+        names = resource.summary.model_fields
+        return Page(items=[dict(zip(names, row, strict=False)) for row in rows], total=rows[0][-1])
     # A page past the end (or of nothing) carries no total.
     return Page(items=[], total=connection.execute(count, values).scalar_one() if offset else 0)
 
@@ -166,7 +167,7 @@ def _list_statements(resource: Resource, filtered: tuple[str, ...], sort: str, s
     total = count.scalar_subquery().label("total")
     # Plain Core rows of the summary's columns, not ORM objects: a page of records is only read, and building
     # identity-mapped objects (or decoding JSON and free text no list shows) cost more than the query.
-    page = (sa.select(total, *(table.c[name] for name in resource.summary.model_fields))
+    page = (sa.select(*(table.c[name] for name in resource.summary.model_fields), total)
             .where(table.c.id.in_(ids)).order_by(*order))
     return page, count
 
