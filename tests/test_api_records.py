@@ -256,6 +256,23 @@ def test_every_read_of_a_care_leaver_is_audited_without_the_data(client, session
     assert not any("Zebedee" in str(r.model_dump()) for r in rows)
 
 
+def test_a_reads_audit_joins_its_transaction_on_postgresql_and_follows_it_on_sqlite(engine):
+    """SQLite: the read's snapshot ends before the audit's writing unit (api/resources.audited_read)."""
+    from api.deps import UnitOfWork
+    from api.resources import audited_read
+
+    uow, seen = UnitOfWork(engine), []
+    with uow.read() as read:
+        read.connection()  # the read has begun
+
+        def audit(request, writing, ids, action):
+            seen.append((writing is read, read.in_transaction(), ids, action))
+
+        audited_read(audit, None, uow, read, [7], "list")
+    joined = engine.dialect.name == "postgresql"
+    assert seen == [(joined, joined, [7], "list")]
+
+
 def test_openapi_documents_the_api(client):
     schema = client.get("/schema/openapi.json").json()
     paths = schema["paths"]

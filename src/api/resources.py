@@ -25,11 +25,14 @@ Audit = Callable[[Request, Session, list[int], str], None]
 
 def audited_read(audit: Audit, request: Request, uow: UnitOfWork, session: Session, ids: list[int],
                  action: str) -> None:
-    """Called inside a read's unit of work (`session`), so its audit rows are committed before the data is
+    """Called as a read's unit of work (`session`) ends, so its audit rows are committed before the data is
     sent: a read whose audit cannot be written fails. On PostgreSQL they join the read's transaction. SQLite
-    has one writer at a time, shared by every worker process, so there they take a short writing unit of
-    their own rather than the whole read holding that lock."""
+    has one writer at a time, shared by every worker process, so there the read's transaction ends first
+    and the rows take a short writing unit of their own: writing inside the read would hold that lock for
+    the whole read, and committing beside a still-open read stops SQLite resetting its write-ahead log, so
+    every commit then paid for a checkpoint attempt (four times the commit's cost)."""
     if uow.writers_queue:
+        session.commit()
         with uow.write() as writing:
             audit(request, writing, ids, action)
     else:
