@@ -142,3 +142,15 @@ def test_a_dropped_connection_is_pinged_and_replaced_only_after_sitting_idle(pg_
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != dropped
     engine.dispose()
+
+
+def test_refreshing_statistics_on_postgresql_also_vacuums(pg_url):
+    """So index-only scans skip the table straight after a load, not once autovacuum gets round to it."""
+    engine = db.engine_for(pg_url)
+    with engine.connect() as conn:
+        before = conn.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+    db.analyze(engine)
+    with engine.connect() as conn:
+        vacuumed = conn.exec_driver_sql(
+            "SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'care_leavers'").scalar_one()
+    assert vacuumed is not None and vacuumed >= before
