@@ -104,7 +104,7 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
                 page = records.list_records(session, resource, filters=filters | scope_of(request, policy), q=q,
                                             sort=sort, limit=limit, offset=offset)
                 observe_read(request, uow, session, [item["id"] for item in page.items], "list")
-            # Items are dicts in the documented Summary shape (see RecordPublic.of).
+            # Items are dicts in the documented Summary shape (built in records.list_records).
             return OffsetPagination[Summary](items=page.items, limit=limit, offset=offset,  # type: ignore[arg-type]
                                              total=page.total)
 
