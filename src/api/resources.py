@@ -19,7 +19,8 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 Offset = Annotated[int, QueryParameter(ge=0, description="Rows to skip")]
 Text = Annotated[str | None, QueryParameter(description="Text search", max_length=100)]
 Sort = Annotated[str, QueryParameter(description="Field to sort by; prefix with - for descending")]
-# Told of every record a caller sees or changes, inside a writing transaction: (request, session, ids, action).
+# Told of every record a caller sees or changes, in a transaction that commits before the response is sent:
+# (request, session, ids, action). For reads, see `audited_read`.
 Audit = Callable[[Request, Session, list[int], str], None]
 
 

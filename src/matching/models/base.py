@@ -87,7 +87,7 @@ class Closable(SQLModel):
 class RecordPublic(SQLModel):
     """The documented shape of a record in responses.
 
-    `of` builds that shape as a plain dict from a stored row. Rows were validated on the way in, and
+    `of` builds that shape as a plain dict from a stored record. Rows were validated on the way in, and
     re-validating them into models on every response (e-mail syntax above all) cost more than the query
     itself; msgspec encodes the dicts directly (bench/RESULTS.md)."""
 
@@ -103,10 +103,8 @@ class RecordPublic(SQLModel):
 
 
 def values_of(record: Any, names: Any) -> dict[str, Any]:
-    """`names` of a Core row (fast, for pages) or of an ORM record (getattr loads anything expired)."""
-    if hasattr(record, "_asdict"):
-        values = record._asdict()
-        return {name: values.get(name) for name in names}
+    """`names` of an ORM record (getattr loads anything expired). List pages build theirs from Core rows
+    (services/records.list_records)."""
     return {name: getattr(record, name, None) for name in names}
 
 
