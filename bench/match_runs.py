@@ -24,7 +24,7 @@ from fixtures.synthetic import affinity, generate
 from sqlmodel import select
 
 from bench.common import OUT, clone, machine, seeded
-from matching import council_settings, db, engine
+from matching import clock, council_settings, db, engine
 from matching.council_settings import MatchingSettings
 from matching.engine import learning
 from matching.engine.runs import choose
@@ -177,7 +177,7 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     results = {"machine": machine(), "date": today, "runs": [], "quality": {}}
     for backend in args.backends:
         for scale in args.scales:

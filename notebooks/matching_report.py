@@ -14,21 +14,20 @@
 # %%
 import os
 from collections import Counter
-from datetime import date
 from pathlib import Path
 from tempfile import mkdtemp
 
 from fixtures import demo
 from sqlmodel import select
 
-from matching import db, engine
+from matching import clock, db, engine
 from matching.models import Match
 
 url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(mkdtemp()) / 'report.sqlite3'}"
 db.upgrade(url)
 sa_engine = db.engine_for(url)
 demo.load(sa_engine)
-today = date.today()
+today = clock.today()
 
 # %% [markdown]
 # ## A run, and what it proposed

@@ -9,6 +9,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from sqlmodel import Session, SQLModel, select
 
 from api.app import create_app
 from matching import db
+from matching.clock import CLOCK
 from matching.models import ApiTokenCreate, Department, User, UserCreate
 from matching.services.users import create_token, create_user, hasher
 from matching.settings import Settings
@@ -25,8 +27,18 @@ from matching.settings import Settings
 PG_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://springboard:springboard-test@127.0.0.1:5432/springboard_test"
 )
-BACKENDS = ["sqlite", "postgresql"]
+# TEST_BACKENDS=sqlite narrows a run to one backend (the moved-date runs in .ci/run use it).
+BACKENDS = os.environ.get("TEST_BACKENDS", "sqlite postgresql").split()
+# Every test runs on this day unless it moves the clock itself; a run with the system date moved
+# (`make test-moved-dates`) proves that nothing reads the real date behind the clock's back.
+TEST_TODAY = date(2026, 11, 23)
 SEEDED_BY_MIGRATIONS = ["offer_items"]  # reference data: restored after each test's truncate
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock() -> Iterator[None]:
+    with CLOCK.fixed(TEST_TODAY):
+        yield
 
 
 def _worker(request: pytest.FixtureRequest) -> str:

@@ -1,7 +1,9 @@
 """Valid request bodies for each record, for tests to vary one field at a time."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import count
+
+from matching import clock
 
 _serial = count(1)
 
@@ -15,7 +17,7 @@ def care_leaver(**overrides) -> dict:
     n = next(_serial)
     return {
         "case_reference": f"T{n:06d}", "first_name": "Test", "family_name": f"Person{n}",
-        "date_of_birth": (date.today() - timedelta(days=19 * 365)).isoformat(), "sex": "2",
+        "date_of_birth": (clock.today() - timedelta(days=19 * 365)).isoformat(), "sex": "2",
         "ethnicity": "BAFR", "leaving_care_category": "former_relevant", "home_area": "E8",
         "interests": ["Music", "cooking"], "languages": ["english", "somali"], "in_touch": "YES",
         "current_activity": "G5", "accommodation": "U1", "consent_share_mentors": True,
@@ -27,6 +29,6 @@ def opportunity(department_id: int, **overrides) -> dict:
     return {
         "reference": f"OPP-T{n}", "department_id": department_id, "kind": "apprenticeship",
         "title": "Parks apprentice", "sector": "parks and environment", "area": "N16", "places": 2,
-        "closes_on": (date.today() + timedelta(days=30)).isoformat(),
-        "starts_on": (date.today() + timedelta(days=60)).isoformat(),
+        "closes_on": (clock.today() + timedelta(days=30)).isoformat(),
+        "starts_on": (clock.today() + timedelta(days=60)).isoformat(),
     } | overrides

@@ -9,7 +9,7 @@ from litestar.routes import HTTPRoute
 from sqlmodel import Session, select
 
 from matching import db
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.models import ApiToken, AuditEvent, Match, Mentor, User, UserCreate
 from matching.services import records, users
 from tests import factories

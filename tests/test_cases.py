@@ -5,6 +5,8 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import select
 
+from matching import clock
+from matching.clock import CLOCK
 from matching.dates import birthday
 from matching.models import CaseEvent
 from tests import factories
@@ -16,7 +18,7 @@ DAY = timedelta(days=1)
 @pytest.fixture
 def on(client):
     def set_today(day: date) -> None:
-        client.app.state.clock = lambda: day
+        CLOCK.fix(day)
     return set_today
 
 
@@ -134,14 +136,15 @@ def test_pathway_reviews_due_and_overdue_at_their_boundaries(client, on, today, 
 def test_waiting_lists_open_cases_without_an_approved_match(client, on, engine, people):
     from matching import db, lifecycle
 
-    on(date.today() + timedelta(weeks=9))  # both people were created more than 8 weeks "ago"
+    start = clock.today()
     waiting, placed = _person(client), _person(client)
     job = client.post("/api/v1/opportunities", json=factories.opportunity(people["department"].department_id)).json()
     with db.session_scope(db.writer(engine)) as session:
         lifecycle.propose(session, care_leaver_id=waiting["id"], opportunity_id=job["id"])
         match = lifecycle.propose(session, care_leaver_id=placed["id"], opportunity_id=job["id"])
         lifecycle.transition(session, match.id, lifecycle.Change("approved", match.version), actor_id=None)
+    on(start + timedelta(weeks=9))  # both people were created more than 8 weeks ago
     listed = [item["care_leaver_id"] for item in client.get("/api/v1/attention/waiting").json()]
     assert waiting["id"] in listed and placed["id"] not in listed
-    on(date.today())
+    on(start)
     assert client.get("/api/v1/attention/waiting").json() == []

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from api.cli import main
 from matching import db, engine, lifecycle
+from matching.clock import CLOCK
 from matching.engine import learning, runs
 from matching.errors import Conflict
 from matching.models import (
@@ -31,7 +32,7 @@ TODAY = date(2026, 11, 23)
 
 @pytest.fixture
 def on(client):
-    client.app.state.clock = lambda: TODAY
+    CLOCK.fix(TODAY)
 
 
 def _cohort(client, people, engine, *, young=4, places=1):
@@ -154,8 +155,9 @@ def test_explain_on_the_command_line(client, people, engine, on, database_url, m
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     from matching.settings import get_settings
     get_settings.cache_clear()
+    CLOCK.fix(TODAY + timedelta(days=400))  # the opportunity has closed by then: the option must win
     try:
-        result = CliRunner().invoke(main, ["match", "explain", reference])
+        result = CliRunner().invoke(main, ["--today", TODAY.isoformat(), "match", "explain", reference])
         missing = CliRunner().invoke(main, ["match", "explain", "NOPE"])
     finally:
         get_settings.cache_clear()

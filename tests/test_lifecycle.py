@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from matching import db, lifecycle
+from matching.clock import CLOCK
 from matching.models import ApiTokenCreate, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome, UserCreate
 from matching.services.users import create_token, create_user
 from tests import factories
@@ -132,15 +133,15 @@ def test_check_ins_are_scheduled_listed_when_overdue_and_done(client, people, en
     from datetime import date
 
     person_id, job_id, mentor_id = _setup(client, people, engine)
-    client.app.state.clock = lambda: date(2026, 8, 31)
+    CLOCK.fix(date(2026, 8, 31))
     match_id = _match_in(engine, "proposed", person_id, mentor_id=mentor_id)
     approved = client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("approved", 1)).json()
     assert [(c["label"], c["due_on"]) for c in approved["check_ins"]] == [
         ("2 weeks", "2026-09-14"), ("1 month", "2026-09-30"), ("2 months", "2026-10-31"), ("3 months", "2026-11-30"),
         ("4 months", "2026-12-31"), ("5 months", "2027-01-31"), ("6 months", "2027-02-28")]
-    client.app.state.clock = lambda: date(2026, 9, 14)  # due today: not yet overdue
+    CLOCK.fix(date(2026, 9, 14))  # due today: not yet overdue
     assert client.get("/api/v1/attention/check-ins").json() == []
-    client.app.state.clock = lambda: date(2026, 9, 15)
+    CLOCK.fix(date(2026, 9, 15))
     overdue = client.get("/api/v1/attention/check-ins", headers=people["adviser"].headers).json()
     assert [(c["label"], c["days_overdue"]) for c in overdue] == [("2 weeks", 1)]
     assert client.get("/api/v1/attention/check-ins", headers=people["other_adviser"].headers).json() == []
@@ -149,7 +150,7 @@ def test_check_ins_are_scheduled_listed_when_overdue_and_done(client, people, en
     assert client.post(url, json={"note": "Met twice; going well"}).json()["done_on"] == "2026-09-15"
     assert client.post(url, json={"note": "again"}).status_code == 409
     assert client.get("/api/v1/attention/check-ins").json() == []
-    client.app.state.clock = lambda: date(2026, 10, 5)  # the 1-month check-in is now overdue ...
+    CLOCK.fix(date(2026, 10, 5))  # the 1-month check-in is now overdue ...
     assert len(client.get("/api/v1/attention/check-ins").json()) == 1
     client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("withdrawn", 2))
     assert client.get("/api/v1/attention/check-ins").json() == []  # ... unless the match has ended
@@ -158,16 +159,16 @@ def test_check_ins_are_scheduled_listed_when_overdue_and_done(client, people, en
 def test_mentors_log_meetings_and_quiet_matches_are_flagged_at_the_boundary(client, people, engine):
     from datetime import timedelta
 
-    from matching.coltypes import utcnow
+    from matching.clock import utcnow
 
     person_id, _, mentor_id = _setup(client, people, engine)
     start = utcnow().date()  # the match is proposed and approved now
-    client.app.state.clock = lambda: start
+    CLOCK.fix(start)
     match_id = _match_in(engine, "proposed", person_id, mentor_id=mentor_id)
     client.post(f"/api/v1/matches/{match_id}/transitions", json=_body("approved", 1))
 
     def flagged(day, **query):
-        client.app.state.clock = lambda: day
+        CLOCK.fix(day)
         found = client.get("/api/v1/attention/no-meetings", params=query).json()
         return [(item["match_id"], item["days_since"]) for item in found]
 
@@ -193,11 +194,11 @@ def test_mentors_log_meetings_and_quiet_matches_are_flagged_at_the_boundary(clie
 def test_meeting_logs_refuse_bad_input_and_other_mentors(client, people, engine):
     from datetime import timedelta
 
-    from matching.coltypes import utcnow
+    from matching.clock import utcnow
 
     person_id, _, mentor_id = _setup(client, people, engine)
     today = utcnow().date()
-    client.app.state.clock = lambda: today
+    CLOCK.fix(today)
     match_id = _match_in(engine, "active", person_id, mentor_id=mentor_id)
     url = f"/api/v1/me/mentees/{match_id}/meetings"
     future = client.post(url, json={"met_on": (today + timedelta(days=1)).isoformat(), "kind": "call"},

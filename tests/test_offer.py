@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from matching.clock import CLOCK
 from tests import factories
 
 BUILT_IN = ["council_tax_exemption", "rent_deposit", "higher_education_bursary", "apprenticeship_bursary",
@@ -13,7 +14,7 @@ BUILT_IN = ["council_tax_exemption", "rent_deposit", "higher_education_bursary",
 @pytest.fixture
 def on(client):
     def set_today(day: date) -> None:
-        client.app.state.clock = lambda: day
+        CLOCK.fix(day)
     return set_today
 
 

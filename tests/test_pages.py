@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from api.app import create_app
 from matching import db, lifecycle
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.models import AuditEvent, CareLeaver, Match, Mentor, StoredValue, User
 from matching.services.users import MAX_FAILED_LOGINS
 from tests import factories

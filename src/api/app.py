@@ -1,8 +1,6 @@
 """The Litestar application, assembled in one place."""
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 from litestar import Litestar, Router
@@ -52,7 +50,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.uow = UnitOfWork(engine)
         app.state.identities = IdentityCache(settings.identity_cache_seconds)
         app.state.settings = settings
-        app.state.clock = lambda: datetime.now(ZoneInfo(settings.timezone)).date()  # tests replace it
         app.state.http = httpx.Client(timeout=10)  # for the single sign-on provider; tests replace it
 
     sessions = SessionConfig(key="springboard_session", max_age=8 * 3600, secure=settings.secure_cookies,

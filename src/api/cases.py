@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from api.access import Access, ensure_in_scope, own_caseload, scope_of
 from api.deps import UnitOfWork, actor_id
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
-from matching import cases, council_settings, offer
+from matching import cases, clock, council_settings, offer
 from matching.errors import NotFound
 from matching.models import CareLeaver, CareLeaverPublic, OfferItem, OfferItemCreate
 from matching.vocab import ContactKind
@@ -46,7 +46,7 @@ class ContactIn(BaseModel):
 
 
 def today(request: Request) -> date:
-    return request.app.state.clock()
+    return clock.today()
 
 
 def _in_scope(request: Request, session: Session, care_leaver_id: int) -> CareLeaver:

@@ -6,7 +6,7 @@ import click
 from pydantic import ValidationError
 from sqlmodel import select
 
-from matching import db, engine, vocab
+from matching import clock, db, engine, vocab
 from matching.errors import DomainError, InvalidInput
 from matching.imports import KINDS, ImportFailed, import_file
 from matching.models import ApiTokenCreate, CareLeaver, Department, UserCreate
@@ -16,8 +16,11 @@ from matching.settings import get_settings
 
 
 @click.group(help="Springboard: mentors and opportunities for care leavers.")
-def main() -> None:
-    pass
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
+              help="Act as if today were this day (the service's clock, for training and for tests).")
+def main(today) -> None:
+    if today is not None:
+        clock.CLOCK.fix(today.date())
 
 
 def _url() -> str:
@@ -160,13 +163,6 @@ def match() -> None:
     pass
 
 
-def _today():
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
-
-
 def _show_progress(stage: str, done: int, total: int) -> None:
     click.echo(f"\r  {stage}: {done}/{total}", err=True, nl=done >= total)
 
@@ -174,7 +170,8 @@ def _show_progress(stage: str, done: int, total: int) -> None:
 @match.command(name="run", help="Propose the best set of matches now, in one transaction.")
 def match_run() -> None:
     try:
-        run = engine.run(db.engine_for(_url()), today=_today(), actor_id=None, source="cli", progress=_show_progress)
+        run = engine.run(db.engine_for(_url()), today=clock.today(), actor_id=None, source="cli",
+                         progress=_show_progress)
     except DomainError as error:
         raise click.ClickException(str(error)) from None
     for kind in ("mentoring", "opportunity"):
@@ -194,7 +191,7 @@ def match_explain(case_reference: str, limit: int) -> None:
         person = session.exec(select(CareLeaver).where(CareLeaver.case_reference == case_reference)).first()
         if person is None:
             raise click.ClickException(f"no care leaver has the case reference {case_reference}")
-        found = engine.alternatives(session, person.id, today=_today(), limit=limit)
+        found = engine.alternatives(session, person.id, today=clock.today(), limit=limit)
         audit.record_access(session, actor_id=None, action="read", entity="care_leaver", ids=[person.id],
                      route="cli: match explain", client="cli")
     click.echo(f"{case_reference} (scored by {found['model_version']})")
@@ -211,7 +208,7 @@ def match_explain(case_reference: str, limit: int) -> None:
 def match_train() -> None:
     settings = get_settings()
     with db.session_scope(db.writer(db.engine_for(_url()))) as session:
-        result = engine.train(session, today=_today(), actor_id=None, models_dir=settings.data_dir / "models")
+        result = engine.train(session, today=clock.today(), actor_id=None, models_dir=settings.data_dir / "models")
     if isinstance(result, dict):
         click.echo(f"Not trained: {result['reason']} (have {result['labelled']}).")
         return

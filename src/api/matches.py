@@ -15,7 +15,7 @@ from api.access import Access
 from api.auth import Principal
 from api.deps import UnitOfWork, actor_id
 from api.resources import Limit, Offset
-from matching import lifecycle
+from matching import clock, lifecycle
 from matching.errors import InvalidInput, NotFound
 from matching.models import CareLeaver, CheckIn, Match, MatchEvent, Meeting, Opportunity
 from matching.vocab import MeetingKind
@@ -118,7 +118,7 @@ class MatchController(Controller):
             _find(session, request.user, match_id)
             match = lifecycle.transition(session, match_id, lifecycle.Change(
                 to=data.to, version=data.version, reason=data.reason, reason_code=data.reason_code),
-                actor_id=actor_id(request), today=request.app.state.clock())
+                actor_id=actor_id(request), today=clock.today())
             return _view(session, match)
 
     @post("/{match_id:int}/check-ins/{check_in_id:int}/done", sync_to_thread=True, status_code=200,
@@ -128,7 +128,7 @@ class MatchController(Controller):
         with uow.write() as session:
             _find(session, request.user, match_id)
             check = lifecycle.complete_check_in(session, match_id, check_in_id, note=data.note,
-                                                today=request.app.state.clock(), actor_id=actor_id(request))
+                                                today=clock.today(), actor_id=actor_id(request))
             return {"id": check.id, "match_id": match_id, "label": check.label, "due_on": check.due_on,
                     "done_on": check.done_on, "done_by_id": check.done_by_id}
 
@@ -140,5 +140,5 @@ class MatchController(Controller):
         with uow.write() as session:
             _find(session, request.user, match_id)
             return meeting_view(lifecycle.log_meeting(session, match_id, met_on=data.met_on, kind=data.kind,
-                                                      note=data.note, today=request.app.state.clock(),
+                                                      note=data.note, today=clock.today(),
                                                       actor_id=actor_id(request)))

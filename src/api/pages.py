@@ -27,7 +27,7 @@ from api.deps import UnitOfWork, actor_id
 from api.matches import DEPARTMENT_STEPS
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from api.stores import rotate_session
-from matching import cases, council_settings, engine, lifecycle, offer
+from matching import cases, clock, council_settings, engine, lifecycle, offer
 from matching.errors import DomainError
 from matching.models import CareLeaver, Match, MatchRun, Mentor, Opportunity, User
 from matching.services import users, views
@@ -80,7 +80,7 @@ def _version(data: dict[str, str], field: str = "version") -> int:
 
 
 def today(request: Request) -> date:
-    return request.app.state.clock()
+    return clock.today()
 
 
 @get("/sign-in", sync_to_thread=False, opt={"public": True})

@@ -16,7 +16,7 @@ from api.deps import UnitOfWork, actor_id
 from api.matches import MeetingIn, meeting_view
 from api.records import audit_care_leaver_reads
 from api.resources import Limit, Offset
-from matching import lifecycle
+from matching import clock, lifecycle
 from matching.errors import NotFound
 from matching.models import (
     ApiToken,
@@ -131,7 +131,7 @@ class MeController(Controller):
         with uow.write() as session:
             _my_mentee_match(session, request.user.id, match_id)
             return meeting_view(lifecycle.log_meeting(session, match_id, met_on=data.met_on, kind=data.kind,
-                                                      note=data.note, today=request.app.state.clock(),
+                                                      note=data.note, today=clock.today(),
                                                       actor_id=actor_id(request)))
 
     @get("/mentees/{match_id:int}/meetings", sync_to_thread=True, opt=rule(MENTOR, "list"),

@@ -13,7 +13,7 @@ from litestar.stores.base import Store
 from litestar.types import Message, ScopeSession
 
 from matching import db
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.models import StoredValue
 
 TABLE = StoredValue.__table__

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.dates import add_months, birthday
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.lifecycle import HOLDING

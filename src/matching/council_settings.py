@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.errors import StaleVersion
 from matching.models import Setting
 

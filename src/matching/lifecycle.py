@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from matching.coltypes import utcnow
+from matching import clock
 from matching.dates import add_months
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.models import CheckIn, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome
@@ -95,6 +95,7 @@ def transition(session: Session, match_id: int, change: Change, *, actor_id: int
     if change.to not in MACHINES[match.kind][match.state]:
         raise IllegalTransition(match, change.to)
     _check_reason(change)
+    day = today or clock.today()
     holding = HOLDING[match.kind]
     if change.to in holding and match.state not in holding:
         _take_slot(session, match)
@@ -104,10 +105,10 @@ def transition(session: Session, match_id: int, change: Change, *, actor_id: int
     session.add(MatchEvent(match_id=match.id, actor_id=actor_id, from_state=match.state, to_state=change.to,
                            reason=reason.strip(": ")))
     if outcome := OUTCOMES.get((match.kind, change.to)):
-        session.add(Outcome(match_id=match.id, kind=outcome, recorded_on=utcnow().date(), recorded_by_id=actor_id,
+        session.add(Outcome(match_id=match.id, kind=outcome, recorded_on=day, recorded_by_id=actor_id,
                             note=change.reason))
     if (match.kind, change.to) in CHECK_IN_STARTS:
-        _schedule_check_ins(session, match, today or utcnow().date())
+        _schedule_check_ins(session, match, day)
     match.state = change.to
     try:
         session.flush()  # the version check (version_id_col) makes a concurrent change fail here

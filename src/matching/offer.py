@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.dates import birthday
 from matching.errors import InvalidInput, NotFound
 from matching.models import CareLeaver, Entitlement, OfferItem, OfferItemCreate

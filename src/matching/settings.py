@@ -24,7 +24,6 @@ class Settings(BaseSettings):
     identity_cache_seconds: float = Field(5.0, ge=0, description=(
         "How long a checked API token or signed-in user is remembered. A revocation or deactivation made by "
         "another process takes effect within this time; 0 checks the database on every request."))
-    timezone: str = "Europe/London"
     api_page_size_max: int = 200
 
     @property

@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 from sqlmodel import Session, select
 
 from matching import council_settings
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.council_settings import MatchingSettings
 from matching.engine.features import feature_matrix
 from matching.engine.scoring import Scorer, model_input, weights_scorer

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from matching import council_settings, db
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.council_settings import MatchingSettings
 from matching.engine import candidates, learning, solve
 from matching.engine.candidates import Progress

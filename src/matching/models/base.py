@@ -9,7 +9,8 @@ from pydantic import AfterValidator, create_model
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from matching.coltypes import UTCDateTime, utcnow
+from matching.clock import utcnow
+from matching.coltypes import UTCDateTime
 
 # Named constraints, so migrations can alter them on every backend.
 SQLModel.metadata.naming_convention = {

@@ -6,7 +6,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from matching.coltypes import UTCDateTime, utcnow
+from matching.clock import utcnow
+from matching.coltypes import UTCDateTime
 from matching.models.base import code_field
 
 

@@ -5,7 +5,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from matching.coltypes import UTCDateTime, utcnow
+from matching.clock import utcnow
+from matching.coltypes import UTCDateTime
 from matching.models.base import Record, code_field, json_list
 
 

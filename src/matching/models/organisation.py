@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from pydantic import EmailStr, field_validator
 from sqlmodel import Field, SQLModel
 
-from matching.coltypes import UTCDateTime, utcnow
+from matching.clock import utcnow
+from matching.coltypes import UTCDateTime
 from matching.models.base import (
     Closable,
     ClosablePublic,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.models import AuditEvent
 
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.models import (
     CareLeaver,

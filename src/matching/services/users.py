@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
 from sqlmodel import Session, select
 
-from matching.coltypes import utcnow
+from matching.clock import utcnow
 from matching.errors import Conflict, InvalidInput, NotFound
 from matching.models import ApiToken, ApiTokenCreate, Department, User, UserCreate
 
