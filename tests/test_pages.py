@@ -12,7 +12,7 @@ from matching import db, lifecycle
 from matching.clock import utcnow
 from matching.models import AuditEvent, CareLeaver, Match, Mentor, StoredValue, User
 from matching.services.users import MAX_FAILED_LOGINS
-from tests import factories
+from tests import factories, page_rules
 from tests.conftest import PASSWORD
 
 
@@ -27,13 +27,13 @@ def sign_in(client, who: str, password: str = PASSWORD):
 
 
 def test_sign_in_lands_on_the_role_home_and_sign_out_ends_the_session(browser):
-    assert browser.get("/caseload", follow_redirects=False).headers["location"] == "/sign-in"
+    assert browser.get("/caseload", follow_redirects=False).headers["location"].startswith("/sign-in")
     signed = sign_in(browser, "adviser")
     assert signed.status_code == 303 and signed.headers["location"] == "/caseload"
     page = browser.get("/caseload")
     assert page.status_code == 200 and "My caseload" in page.text
     browser.post("/sign-out", data={"_csrf_token": csrf(page.text)})
-    assert browser.get("/caseload", follow_redirects=False).headers["location"] == "/sign-in"
+    assert browser.get("/caseload", follow_redirects=False).headers["location"].startswith("/sign-in")
 
 
 def test_signing_in_issues_a_new_session_id(browser, settings):
@@ -44,7 +44,7 @@ def test_signing_in_issues_a_new_session_id(browser, settings):
     assert browser.cookies.get("springboard_session") not in {None, planted}
     with TestClient(app=create_app(settings)) as attacker:
         attacker.cookies.set("springboard_session", planted)
-        assert attacker.get("/caseload", follow_redirects=False).headers["location"] == "/sign-in"
+        assert attacker.get("/caseload", follow_redirects=False).headers["location"].startswith("/sign-in")
 
 
 def test_a_wrong_password_says_so_without_saying_which_part(browser):
@@ -155,18 +155,9 @@ def test_a_mentor_logs_a_meeting_and_sees_only_first_name_and_goals(browser, peo
     assert "Nothing was logged: enter the date you met" in bad.text
 
 
-PUBLIC = {("GET", "/sign-in"), ("POST", "/sign-in"), ("GET", "/sign-in/oidc"), ("GET", "/sign-in/oidc/callback")}
-EVERY_ROLE = {"admin", "manager", "adviser", "mentor", "department"}
-# Who may use each page. A page missing here fails test_every_page_has_a_rule.
-PAGES = {
-    ("GET", "/"): EVERY_ROLE, ("POST", "/sign-out"): EVERY_ROLE,
-    ("GET", "/caseload"): {"adviser"}, ("GET", "/proposals"): {"adviser", "manager"},
-    ("POST", "/proposals/{match_id:int}"): {"adviser", "manager"},
-    ("GET", "/mentees"): {"mentor"}, ("POST", "/mentees/{match_id:int}/meetings"): {"mentor"},
-    ("GET", "/referrals"): {"department"}, ("POST", "/referrals/{match_id:int}"): {"department"},
-    ("GET", "/overview"): {"manager"}, ("POST", "/match-runs"): {"manager"}, ("GET", "/people"): {"admin"},
-    ("GET", "/settings"): {"manager"}, ("POST", "/settings"): {"manager"}, ("GET", "/fairness"): {"manager"},
-}
+# Who may use each page, one module per area (tests/page_rules/). A page missing there fails
+# test_every_page_has_a_rule; the matrix below tries every page as every role and signed out.
+PUBLIC, PAGES, EVERY_ROLE = page_rules.PUBLIC, page_rules.PAGES, page_rules.EVERY_ROLE
 
 
 def page_routes(app) -> set[tuple[str, str]]:
@@ -184,15 +175,15 @@ def test_every_page_has_a_rule(browser):
 def test_every_page_as_every_role_and_anonymously(browser):
     token = csrf(browser.get("/sign-in").text)
     for method, path in sorted(PAGES):
-        url = path.replace("{match_id:int}", "999999")
+        url = page_rules.example(path)
         anonymous = browser.request(method, url, data={"_csrf_token": token}, follow_redirects=False)
-        assert anonymous.status_code == 303 and anonymous.headers["location"] == "/sign-in", (method, path)
+        assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/sign-in"), (method, path)
     for role in sorted(EVERY_ROLE):
         browser.cookies.clear()
         sign_in(browser, role)
         token = csrf(browser.get("/sign-in").text)
         for method, path in sorted(set(PAGES) - {("POST", "/sign-out")}):
-            url = path.replace("{match_id:int}", "999999")
+            url = page_rules.example(path)
             status = browser.request(method, url, data={"_csrf_token": token}, follow_redirects=False).status_code
             if role in PAGES[(method, path)]:
                 assert status != 403, (role, method, path)

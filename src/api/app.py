@@ -8,7 +8,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -25,6 +24,7 @@ from api.people import AccountsController, MeController
 from api.records import controllers
 from api.security import security_headers
 from api.stores import DatabaseStore, SessionConfig
+from api.templating import template_engine
 from matching import db
 from matching.settings import Settings, get_settings
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={"sessions": DatabaseStore(engine, "session"), "rate_limit": DatabaseStore(engine, "sign-in")},
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_secure=settings.secure_cookies,
                                cookie_httponly=False, exclude=NO_COOKIES, cookie_name="springboard_csrf"),
-        template_config=TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(instance=template_engine()),
         openapi_config=OpenAPIConfig(title="Springboard", version="1", path="/schema",
                                      render_plugins=[SwaggerRenderPlugin()]),
         debug=settings.debug,

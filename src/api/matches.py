@@ -15,14 +15,11 @@ from api.access import Access
 from api.auth import Principal
 from api.deps import UnitOfWork, actor_id
 from api.resources import Limit, Offset
-from matching import clock, lifecycle
+from matching import clock, lifecycle, scopes
 from matching.errors import InvalidInput, NotFound
-from matching.models import CareLeaver, CheckIn, Match, MatchEvent, Meeting, Opportunity
+from matching.models import CheckIn, Match, MatchEvent, Meeting
 from matching.vocab import MeetingKind
 
-# Departments record what happens at interview and after, for their own opportunities only.
-DEPARTMENT_STEPS = frozenset({"interviewed", "offered", "started", "not_successful", "sustained_3m",
-                              "sustained_6m", "completed"})
 POLICY = {"manager": Access(frozenset({"list", "read", "update"})),
           "adviser": Access(frozenset({"list", "read", "update"})),
           "department": Access(frozenset({"list", "read", "update"}))}
@@ -54,15 +51,6 @@ class CheckInDone(BaseModel):
     note: str = Field(min_length=3, max_length=2000, description="What was found; any action agreed")
 
 
-def _visible(user: Principal) -> list[Any]:
-    """The matches a person may see: a manager all, an adviser their caseload's, a department its own."""
-    if user.role == "adviser":
-        return [Match.care_leaver_id.in_(select(CareLeaver.id).where(CareLeaver.personal_adviser_id == user.id))]
-    if user.role == "department":
-        return [Match.opportunity_id.in_(select(Opportunity.id).where(Opportunity.department_id == user.department_id))]
-    return []
-
-
 def _view(session: Session, match: Match) -> dict[str, Any]:
     history = session.exec(select(MatchEvent).where(MatchEvent.match_id == match.id).order_by(MatchEvent.id)).all()
     checks = session.exec(select(CheckIn).where(CheckIn.match_id == match.id).order_by(CheckIn.due_on)).all()
@@ -78,7 +66,7 @@ def _view(session: Session, match: Match) -> dict[str, Any]:
 
 
 def _find(session: Session, user: Principal, match_id: int) -> Match:
-    match = session.exec(select(Match).where(Match.id == match_id, *_visible(user))).first()
+    match = session.exec(select(Match).where(Match.id == match_id, *scopes.matches(user))).first()
     if match is None:
         raise NotFound("match", match_id)
     return match
@@ -93,7 +81,7 @@ class MatchController(Controller):
                      in_state: Annotated[str | None, QueryParameter(name="state", max_length=20)] = None,
                      care_leaver_id: Annotated[int | None, QueryParameter(ge=1)] = None,
                      limit: Limit = 20, offset: Offset = 0) -> OffsetPagination[dict[str, Any]]:
-        conditions = _visible(request.user) + [column == value for column, value in (
+        conditions = scopes.matches(request.user) + [column == value for column, value in (
             (Match.state, in_state), (Match.care_leaver_id, care_leaver_id)) if value is not None]
         with uow.read() as session:
             total = session.exec(select(sa.func.count()).select_from(Match).where(*conditions)).one()
@@ -112,8 +100,8 @@ class MatchController(Controller):
           summary="Move a match to its next state (409 names the allowed ones)")
     def move(self, request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
              data: JSONBody[TransitionRequest]) -> dict[str, Any]:
-        if request.user.role == "department" and data.to not in DEPARTMENT_STEPS:
-            raise InvalidInput("to", f"a department records only: {', '.join(sorted(DEPARTMENT_STEPS))}")
+        if request.user.role == "department" and data.to not in lifecycle.DEPARTMENT_STEPS:
+            raise InvalidInput("to", f"a department records only: {', '.join(sorted(lifecycle.DEPARTMENT_STEPS))}")
         with uow.write() as session:
             _find(session, request.user, match_id)
             match = lifecycle.transition(session, match_id, lifecycle.Change(

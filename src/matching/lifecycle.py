@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from matching import clock
+from matching import clock, vocab
 from matching.dates import add_months
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.models import CheckIn, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome
@@ -35,11 +35,12 @@ OPPORTUNITY = {
     "referred": {"interviewed", "not_successful", "withdrawn"},
     "interviewed": {"offered", "not_successful", "withdrawn"},
     "offered": {"started", "not_successful", "withdrawn"},
-    "started": {"sustained_3m", "completed", "not_successful", "withdrawn"},
-    "sustained_3m": {"sustained_6m", "completed", "withdrawn"},
+    "started": {"sustained_3m", "completed", "ended_early", "withdrawn"},
+    "sustained_3m": {"sustained_6m", "completed", "ended_early", "withdrawn"},
     "sustained_6m": set(),
     "completed": set(),
     "not_successful": {REOPEN},
+    "ended_early": set(),
     "rejected": {REOPEN},
     "withdrawn": {REOPEN},
 }
@@ -49,7 +50,17 @@ HOLDING = {"mentoring": {"approved", "introduced", "active"},
            "opportunity": {"approved", "referred", "interviewed", "offered", "started", "sustained_3m"}}
 OUTCOMES = {("mentoring", "completed"): "mentoring_sustained_6m", ("mentoring", "ended_early"): "ended_early",
             ("opportunity", "completed"): "placement_completed", ("opportunity", "sustained_3m"): "job_sustained_3m",
-            ("opportunity", "sustained_6m"): "job_sustained_6m", ("opportunity", "not_successful"): "not_successful"}
+            ("opportunity", "sustained_6m"): "job_sustained_6m", ("opportunity", "not_successful"): "not_successful",
+            ("opportunity", "ended_early"): "ended_early"}
+# Who records which step: advisers decide and refer, departments record what happened after referral.
+DEPARTMENT_STEPS = frozenset({"interviewed", "offered", "started", "not_successful", "sustained_3m",
+                              "sustained_6m", "completed", "ended_early"})
+# A department sees a match only once it has been referred to them (never proposals or approvals).
+REFERRED = frozenset({"referred", "interviewed", "offered", "started", "sustained_3m", "sustained_6m",
+                      "completed", "not_successful", "ended_early", "withdrawn"})
+# Steps that end a match: the pages ask for confirmation and a reason before recording one.
+ENDING = frozenset(state for machine in MACHINES.values() for state, after in machine.items()
+                   if not after or after == {REOPEN})
 REJECTION_REASONS = {
     "young_person_declined": "The young person does not want it",
     "not_right_now": "Not the right time for the young person",
@@ -63,6 +74,7 @@ CHECK_IN_STARTS = {("mentoring", "approved"), ("opportunity", "started")}
 CHECK_INS = [("2 weeks", None), ("1 month", 1), ("2 months", 2), ("3 months", 3), ("4 months", 4),
              ("5 months", 5), ("6 months", 6)]
 NEEDS_A_REASON = {"rejected", "withdrawn", "ended_early", "not_successful", REOPEN}
+STATE_LABELS = {**vocab.MENTORING_STATES, **vocab.OPPORTUNITY_STATES}
 
 
 @dataclass(frozen=True)

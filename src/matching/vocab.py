@@ -120,7 +120,8 @@ ROLES = {
 }
 CASE_STATUSES = {"open": "Open", "closed": "Closed"}
 RECORD_STATUSES = {"active": "Active", "closed": "Closed"}
-MENTOR_STATUSES = {"active": "Active", "paused": "Paused", "withdrawn": "Withdrawn"}
+# A mentor who signed up is "pending" until a manager records their DBS check and safeguarding training.
+MENTOR_STATUSES = {"pending": "Waiting for vetting", "active": "Active", "paused": "Paused", "withdrawn": "Withdrawn"}
 OPPORTUNITY_KINDS = {
     "job": "Job",
     "apprenticeship": "Apprenticeship",
@@ -128,7 +129,8 @@ OPPORTUNITY_KINDS = {
     "work_experience": "Work experience",
     "internship": "Internship",
 }
-OPPORTUNITY_STATUSES = {"draft": "Draft", "open": "Open", "closed": "Closed", "withdrawn": "Withdrawn"}
+OPPORTUNITY_STATUSES = {"draft": "Draft", "open": "Open", "paused": "Paused", "closed": "Closed",
+                        "withdrawn": "Withdrawn"}
 DAYS = {"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday",
         "sat": "Saturday", "sun": "Sunday"}
 CONTACT_KINDS = {"visit": "Visit", "call": "Call", "message": "Message", "other": "Other"}
@@ -179,7 +181,7 @@ OPPORTUNITY_STATES = {
     "proposed": "Proposed", "approved": "Approved", "rejected": "Rejected", "referred": "Referred",
     "interviewed": "Interviewed", "offered": "Offered", "started": "Started", "completed": "Completed",
     "sustained_3m": "Sustained 3 months", "sustained_6m": "Sustained 6 months",
-    "not_successful": "Not successful", "withdrawn": "Withdrawn",
+    "not_successful": "Not successful", "ended_early": "Ended early", "withdrawn": "Withdrawn",
 }
 OUTCOME_KINDS = {
     "placement_completed": "Placement completed",

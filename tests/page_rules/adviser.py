@@ -1,0 +1,4 @@
+PAGES = {
+    ("GET", "/caseload"): {"adviser"}, ("GET", "/proposals"): {"adviser", "manager"},
+    ("POST", "/proposals/{match_id:int}"): {"adviser", "manager"},
+}

@@ -1,0 +1,1 @@
+PAGES = {("GET", "/referrals"): {"department"}, ("POST", "/referrals/{match_id:int}"): {"department"}}

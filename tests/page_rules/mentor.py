@@ -1,0 +1,1 @@
+PAGES = {("GET", "/mentees"): {"mentor"}, ("POST", "/mentees/{match_id:int}/meetings"): {"mentor"}}
