@@ -1,4 +1,1 @@
-PAGES = {
-    ("GET", "/caseload"): {"adviser"}, ("GET", "/proposals"): {"adviser", "manager"},
-    ("POST", "/proposals/{match_id:int}"): {"adviser", "manager"},
-}
+PAGES = {("GET", "/caseload"): {"adviser"}}

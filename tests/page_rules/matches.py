@@ -1,0 +1,3 @@
+PAGES = {
+    ("GET", "/proposals"): {"adviser", "manager"}, ("POST", "/proposals/{match_id:int}"): {"adviser", "manager"},
+}
