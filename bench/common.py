@@ -3,6 +3,7 @@
 import os
 import platform
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +28,18 @@ def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, written beside every figure: a busy machine reads slow."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Median and range of repeated measurements (each benchmark repeats three times)."""
+    return {"median": round(statistics.median(values), 1), "min": round(min(values), 1),
+            "max": round(max(values), 1), "n": len(values)}
 
 
 def fresh_database(backend: str, name: str) -> str:

@@ -297,3 +297,67 @@ def test_concurrent_reads_of_care_leavers_are_all_served_and_audited(client, ses
     assert statuses == [200] * 40
     audited = session.exec(select(AuditEvent).where(AuditEvent.action != "create")).all()
     assert len(audited) == 20 * 3 + 20  # each list shows all three; each read shows one
+
+
+@pytest.fixture
+def own_mentor(client, people, engine) -> dict:
+    """The test mentor's own profile, active and vetted, with one mentee's slot taken."""
+    from matching import db
+    from matching.models import Mentor
+
+    with db.session_scope(db.writer(engine)) as session:
+        mentor = Mentor(user_id=people["mentor"].id, department_id=people["mentor"].department_id,
+                        job_title="Head of Parks", capacity=2, slots_taken=1, dbs_checked_on=TODAY_MINUS_YEAR,
+                        safeguarding_trained_on=TODAY_MINUS_YEAR)
+        session.add(mentor)
+        session.flush()
+        return {"id": mentor.id, "headers": people["mentor"].headers}
+
+
+TODAY_MINUS_YEAR = __import__("datetime").date(2025, 11, 1)
+MANAGED = [("dbs_checked_on", "2026-11-01"), ("safeguarding_trained_on", "2026-11-01"), ("department_id", None),
+           ("status", "withdrawn"), ("user_id", None)]
+
+
+@pytest.mark.parametrize("field,value", MANAGED)
+def test_a_mentor_cannot_change_their_own_vetting_fields(client, people, own_mentor, field, value):
+    if field == "department_id":
+        value = people["other_department"].department_id
+    if field == "user_id":
+        value = people["adviser"].id
+    before = client.get(f"/api/v1/mentors/{own_mentor['id']}").json()
+    refused = client.patch(f"/api/v1/mentors/{own_mentor['id']}", json={field: value, "job_title": "Chief", "version": 1},
+                           headers=own_mentor["headers"])
+    assert 400 <= refused.status_code < 500 and refused.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in refused.json()["errors"]] == [field], refused.json()
+    assert client.get(f"/api/v1/mentors/{own_mentor['id']}").json() == before  # nothing changed
+
+
+def test_a_manager_may_change_a_mentors_vetting_fields(client, own_mentor):
+    changed = client.patch(f"/api/v1/mentors/{own_mentor['id']}", json={
+        "dbs_checked_on": "2026-11-01", "status": "paused", "capacity": 8, "version": 1})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["dbs_checked_on"], changed.json()["status"], changed.json()["capacity"]) == (
+        "2026-11-01", "paused", 8)
+
+
+def test_a_mentor_changes_their_own_profile_and_pauses_with_capacity_capped(client, session, own_mentor):
+    url, headers = f"/api/v1/mentors/{own_mentor['id']}", own_mentor["headers"]
+    for capacity, reason in ((6, "between 1 and 5"), (0, "between 1 and 5")):
+        refused = client.patch(url, json={"capacity": capacity, "version": 1}, headers=headers)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "capacity"
+        assert reason in refused.json()["errors"][0]["reason"]
+    changed = client.patch(url, json={"capacity": 5, "interests": ["Chess"], "languages": ["Polish"],
+                                      "availability": ["mon"], "office_area": "e8", "status": "paused",
+                                      "version": 1}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["capacity"], body["interests"], body["office_area"], body["status"]) == (5, ["chess"], "E8", "paused")
+    back = client.patch(url, json={"status": "active", "version": 2}, headers=headers)
+    assert back.status_code == 200 and back.json()["status"] == "active"
+    # Sending back the stored vetting values unchanged (a client echoing the record) is not a change.
+    echoed = client.patch(url, json={"dbs_checked_on": body["dbs_checked_on"], "job_title": "Head", "version": 3},
+                          headers=headers)
+    assert echoed.status_code == 200, echoed.text
+    audited = session.exec(select(AuditEvent).where(AuditEvent.entity == "mentor")).all()
+    assert [(a.entity_id, a.action) for a in audited] == [(own_mentor["id"], "update")] * 3

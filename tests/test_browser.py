@@ -30,6 +30,12 @@ if not os.path.exists(CHROMIUM):
                 allow_module_level=True)
 
 
+class Served(str):
+    """The service's address, and the URL of its database for tests that check what was stored."""
+
+    database_url: str
+
+
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser")
@@ -47,7 +53,9 @@ def service(tmp_path_factory):
             break
         except httpx.TransportError:
             time.sleep(0.1)
-    yield base
+    served = Served(base)
+    served.database_url = f"sqlite:///{data / 'springboard.sqlite3'}"
+    yield served
     server.terminate()
     server.wait(timeout=10)
 
@@ -117,7 +125,7 @@ def test_keyboard_users_can_skip_to_the_content_and_sign_out(tab):
     tab.get_by_role("button", name="Sign out").click()
     expect(tab.get_by_role("heading", name="Sign in to Springboard")).to_be_visible()
     tab.goto("/overview")
-    expect(tab).to_have_url(f"{tab.url.split('/sign-in')[0]}/sign-in")
+    expect(tab).to_have_url(f"{tab.url.split('/sign-in')[0]}/sign-in?next=%2Foverview")
 
 
 def test_a_mentor_cannot_open_an_advisers_page(tab):

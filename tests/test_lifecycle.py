@@ -14,7 +14,7 @@ from tests import factories
 
 def _setup(client, people, engine, *, places=50, capacity=20):
     person = client.post("/api/v1/care-leavers", json=factories.care_leaver(
-        personal_adviser_id=people["adviser"].id)).json()
+        personal_adviser_id=people["adviser"].id, consent_share_employers=True)).json()
     job = client.post("/api/v1/opportunities", json=factories.opportunity(
         people["department"].department_id, places=places)).json()
     with db.session_scope(db.writer(engine)) as session:
@@ -221,3 +221,17 @@ def test_meeting_logs_refuse_bad_input_and_other_mentors(client, people, engine)
     assert client.get(f"/api/v1/matches/{match_id}").json()["meetings"][0]["kind"] == "video"
     with Session(engine) as session:
         assert len(session.exec(select(Meeting)).all()) == 1  # nothing written by the refusals
+
+
+def test_departments_see_through_the_api_only_what_was_referred_to_them(client, people, engine):
+    person_id, job_id, _ = _setup(client, people, engine)
+    shown = {state: _match_in(engine, state, person_id, opportunity_id=job_id)
+             for state in ["proposed", "approved", "rejected", "referred", "started", "sustained_6m"]}
+    withdrawn_early = _match_in(engine, "withdrawn", person_id, opportunity_id=job_id)
+    department = people["department"].headers
+    listed = {item["id"] for item in client.get("/api/v1/matches?limit=100", headers=department).json()["items"]}
+    assert listed == {shown["referred"], shown["started"], shown["sustained_6m"]}
+    for hidden in (shown["proposed"], shown["approved"], shown["rejected"], withdrawn_early):
+        assert client.get(f"/api/v1/matches/{hidden}", headers=department).status_code == 404
+    assert client.get(f"/api/v1/matches/{shown['referred']}", headers=people["other_department"].headers
+                      ).status_code == 404

@@ -60,7 +60,7 @@ def test_demo_journeys_leave_no_personal_data_in_the_logs(engine, settings):
                                       "_csrf_token": token})
         assert client.get("/caseload").status_code == 200
         proposals = client.get("/proposals").text
-        decided = re.search(r'action="/proposals/(\d+)">\s*<input type="hidden" name="_csrf_token" value="([^"]+)" />'
+        decided = re.search(r'action="/proposals/(\d+)"[^>]*>\s*<input type="hidden" name="_csrf_token" value="([^"]+)" />'
                             r'\s*<input type="hidden" name="version" value="(\d+)">', proposals)
         client.post(f"/proposals/{decided.group(1)}", data={"_csrf_token": decided.group(2),
                                                              "version": decided.group(3), "decision": "approve"})

@@ -8,9 +8,9 @@ from litestar.testing import TestClient
 from sqlmodel import select
 
 from api.app import create_app
-from matching import db, lifecycle
+from matching import clock, db, lifecycle
 from matching.clock import utcnow
-from matching.models import AuditEvent, CareLeaver, Match, Mentor, StoredValue, User
+from matching.models import AuditEvent, CareLeaver, Match, Meeting, Mentor, StoredValue, User
 from matching.services.users import MAX_FAILED_LOGINS
 from tests import factories, page_rules
 from tests.conftest import PASSWORD
@@ -147,12 +147,17 @@ def test_a_mentor_logs_a_meeting_and_sees_only_first_name_and_goals(browser, peo
     sign_in(browser, "mentor")
     page = browser.get("/mentees")
     assert "Test" in page.text and family not in page.text and born not in page.text
+    day = clock.today()
     logged = browser.post(f"/mentees/{match_id}/meetings", data={
-        "_csrf_token": csrf(page.text), "met_on": utcnow().date().isoformat(), "kind": "in_person", "note": "Coffee"})
-    assert "Meeting logged" in logged.text
-    bad = browser.post(f"/mentees/{match_id}/meetings", data={"_csrf_token": csrf(page.text), "met_on": "yesterday",
+        "_csrf_token": csrf(page.text), "met_on-day": str(day.day), "met_on-month": str(day.month),
+        "met_on-year": str(day.year), "kind": "in_person", "note": "Coffee"})
+    assert logged.status_code == 200 and "logged" in logged.text
+    bad = browser.post(f"/mentees/{match_id}/meetings", data={"_csrf_token": csrf(page.text), "met_on-day": "31",
+                                                              "met_on-month": "2", "met_on-year": "2026",
                                                               "kind": "in_person"})
-    assert "Nothing was logged: enter the date you met" in bad.text
+    assert bad.status_code == 400 and "The date you met must be a real date" in bad.text
+    with db.session_scope(engine) as session:
+        assert [m.note for m in session.exec(select(Meeting).where(Meeting.match_id == match_id))] == ["Coffee"]
 
 
 # Who may use each page, one module per area (tests/page_rules/). A page missing there fails

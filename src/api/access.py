@@ -14,6 +14,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
 
 from api.auth import Principal
+from matching import mentoring
 from matching.errors import InvalidInput, NotFound
 
 READ = frozenset({"list", "read"})
@@ -25,6 +26,9 @@ ALL = READ | WRITE
 class Access:
     actions: frozenset[str]
     scope: Callable[[Principal], dict[str, Any]] = field(default=lambda user: {})
+    # A domain rule on what this role may change in a record it may update: (record, changes) -> None, raising
+    # InvalidInput naming the field it refuses (e.g. a mentor and their own vetting dates).
+    changes: Callable[[Any, dict[str, Any]], None] | None = None
 
 
 Policy = dict[str, Access]
@@ -42,6 +46,13 @@ async def require_access(connection: ASGIConnection, handler: BaseRouteHandler) 
 
 def scope_of(connection: ASGIConnection, policy: Policy) -> dict[str, Any]:
     return policy[connection.user.role].scope(connection.user)
+
+
+def ensure_changes_allowed(connection: ASGIConnection, policy: Policy, record: Any, changes: dict[str, Any]) -> None:
+    """The policy's rule on which fields this role may change, if it has one."""
+    check = policy[connection.user.role].changes
+    if check is not None:
+        check(record, changes)
 
 
 def ensure_in_scope(record: Any, scope: dict[str, Any], what: str, record_id: int) -> None:
@@ -72,7 +83,7 @@ POLICIES: dict[str, Policy] = {
     "department": {"admin": EVERYTHING, "manager": EVERYTHING, "adviser": Access(READ),
                    "mentor": Access(READ), "department": Access(READ)},
     "mentor": {"admin": EVERYTHING, "manager": EVERYTHING, "adviser": Access(READ),
-               "mentor": Access(frozenset({"list", "read", "update"}), own_profile)},
+               "mentor": Access(frozenset({"list", "read", "update"}), own_profile, mentoring.check_own_changes)},
     "opportunity": {"manager": EVERYTHING, "adviser": Access(READ), "mentor": Access(READ),
                     "department": Access(ALL, own_department)},
     # Admins see no case records (unless they are also managers); mentors and departments see care

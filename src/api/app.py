@@ -6,6 +6,7 @@ import httpx
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
+from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
@@ -16,7 +17,7 @@ from api.auth import IdentityCache, bearer_auth
 from api.cases import AttentionController, CaseController, EntitlementController, LocalOfferController
 from api.deps import UnitOfWork, provide_uow
 from api.engine import controllers as engine_controllers
-from api.errors import problem_details
+from api.errors import EXCEPTION_HANDLERS
 from api.health import health
 from api.matches import MatchController
 from api.pages import pages_router
@@ -41,6 +42,15 @@ def api_v1() -> Router:
                   middleware=[bearer_auth], guards=[require_access])
 
 
+SWAGGER_UI = "/static/swagger-ui"  # vendored swagger-ui-dist (static/README.md): /schema works offline
+
+
+def swagger_ui() -> SwaggerRenderPlugin:
+    return SwaggerRenderPlugin(js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js", css_url=f"{SWAGGER_UI}/swagger-ui.css",
+                               standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
+                               favicon="<link rel='icon' href='data:,'>")
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     engine = db.engine_for(settings.db_url)
@@ -58,7 +68,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, api_v1(), pages_router(),
                         create_static_files_router(path="/static", directories=[HERE / "static"])],
         dependencies={"uow": Provide(provide_uow, sync_to_thread=False)},
-        plugins=[problem_details],
+        exception_handlers=EXCEPTION_HANDLERS,
+        # api/errors.py logs each unexpected error once, without its message; Litestar's own traceback
+        # (in debug mode) would log it a second time with the values in it.
+        logging_config=LoggingConfig(log_exceptions="never"),
         before_send=[security_headers],
         on_startup=[remember_engine],
         middleware=[sessions.middleware],
@@ -67,6 +80,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                cookie_httponly=False, exclude=NO_COOKIES, cookie_name="springboard_csrf"),
         template_config=TemplateConfig(instance=template_engine()),
         openapi_config=OpenAPIConfig(title="Springboard", version="1", path="/schema",
-                                     render_plugins=[SwaggerRenderPlugin()]),
+                                     render_plugins=[swagger_ui()]),
         debug=settings.debug,
     )

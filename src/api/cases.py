@@ -16,7 +16,7 @@ from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from matching import cases, clock, council_settings, offer
 from matching.errors import NotFound
 from matching.models import CareLeaver, CareLeaverPublic, OfferItem, OfferItemCreate
-from matching.vocab import ContactKind
+from matching.vocab import ContactKind, InTouch
 
 POLICY = {"manager": Access(frozenset({"list", "read", "update"})),
           "adviser": Access(frozenset({"list", "read", "update"}), own_caseload)}
@@ -43,6 +43,7 @@ class ContactIn(BaseModel):
     contact_on: date
     kind: ContactKind
     note: str = Field(default="", max_length=4000)
+    in_touch: InTouch | None = Field(default=None, description="The 903 IN_TOUCH status found at this contact")
 
 
 def today(request: Request) -> date:
@@ -127,7 +128,8 @@ class CaseController(Controller):
         self._in_scope(request, uow, care_leaver_id)
         with uow.write() as session:
             contact = cases.record_contact(session, care_leaver_id, contact_on=data.contact_on, kind=data.kind,
-                                           note=data.note, today=today(request), actor_id=actor_id(request))
+                                           note=data.note, today=today(request), actor_id=actor_id(request),
+                                           in_touch=data.in_touch)
             audit_care_leaver_access(request, session, [care_leaver_id], "update")
             return {"id": contact.id, "care_leaver_id": care_leaver_id, "contact_on": contact.contact_on,
                     "kind": contact.kind, "by_id": contact.by_id}

@@ -1,18 +1,18 @@
-"""The `springboard` command: serve, migrate, load demo data, import spreadsheets, run the matching engine."""
+"""The `springboard` command: serve, migrate, load demo data, import spreadsheets, run the matching engine.
+
+Start-up stays under a second: only click, the clock and the vocabularies are imported here. The engine
+(scikit-learn, skops, OR-Tools), the importers (openpyxl), the database layer and the web app are imported
+inside the commands that use them (tests/test_platform.py checks `--help` loads none of them).
+"""
 
 from pathlib import Path
 
 import click
-from pydantic import ValidationError
-from sqlmodel import select
 
-from matching import clock, db, engine, vocab
-from matching.errors import DomainError, InvalidInput
-from matching.imports import KINDS, ImportFailed, import_file
-from matching.models import ApiTokenCreate, CareLeaver, Department, UserCreate
-from matching.services import audit
-from matching.services import users as users_service
-from matching.settings import get_settings
+from matching import clock, vocab
+
+# The importable kinds, kept here so `--help` need not import the importers (a test keeps them equal).
+IMPORT_KINDS = ("care-leavers", "mentors", "opportunities")
 
 
 @click.group(help="Springboard: mentors and opportunities for care leavers.")
@@ -24,6 +24,8 @@ def main(today) -> None:
 
 
 def _url() -> str:
+    from matching.settings import get_settings
+
     return get_settings().db_url
 
 
@@ -53,12 +55,16 @@ def database() -> None:
 
 @database.command(help="Apply every migration not yet applied.")
 def upgrade() -> None:
+    from matching import db
+
     db.upgrade(_url())
     click.echo("Database is up to date.")
 
 
 @database.command(help="Fail if the models have changed without a migration.")
 def check() -> None:
+    from matching import db
+
     db.check(_url())
 
 
@@ -68,15 +74,20 @@ def check() -> None:
 def demo(seed: int, scale: str) -> None:
     from fixtures import demo as demo_data
 
+    from matching import db
+
     db.upgrade(_url())
     result = demo_data.load(db.engine_for(_url()), seed=seed, scale=scale)
     click.echo(result.summary())
 
 
 @main.command(name="import", help="Import a CSV or XLSX file: every row, or none if any row is bad.")
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=click.Choice(IMPORT_KINDS))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(kind: str, path: Path) -> None:
+    from matching import db
+    from matching.imports import ImportFailed, import_file
+
     engine = db.writer(db.engine_for(_url()))
     try:
         with db.session_scope(engine) as session:
@@ -103,6 +114,14 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input")
 def create_user_command(email: str, role: str, full_name: str | None, department_code: str | None,
                         password_stdin: bool) -> None:
+    from pydantic import ValidationError
+    from sqlmodel import select
+
+    from matching import db
+    from matching.errors import InvalidInput
+    from matching.models import Department, UserCreate
+    from matching.services import users as users_service
+
     password = (click.get_text_stream("stdin").readline().rstrip("\n") if password_stdin
                 else click.prompt("Password", hide_input=True, confirmation_prompt=True))
     with db.session_scope(db.writer(db.engine_for(_url()))) as session:
@@ -130,6 +149,10 @@ def tokens() -> None:
 @click.argument("email")
 @click.option("--name", required=True, help="What will use it, e.g. 'case system export'")
 def create_token_command(email: str, name: str) -> None:
+    from matching import db
+    from matching.models import ApiTokenCreate
+    from matching.services import users as users_service
+
     with db.session_scope(db.writer(db.engine_for(_url()))) as session:
         user = users_service.by_email(session, email)
         if user is None:
@@ -143,6 +166,10 @@ def create_token_command(email: str, name: str) -> None:
 @tokens.command(name="revoke", help="Revoke the token with this id.")
 @click.argument("token_id", type=int)
 def revoke_token_command(token_id: int) -> None:
+    from matching import db
+    from matching.errors import DomainError
+    from matching.services import users as users_service
+
     with db.session_scope(db.writer(db.engine_for(_url()))) as session:
         try:
             users_service.revoke_token(session, token_id, revoked_by_id=None)
@@ -152,6 +179,8 @@ def revoke_token_command(token_id: int) -> None:
 
 
 def _reason(error: Exception) -> str:
+    from pydantic import ValidationError
+
     if isinstance(error, ValidationError):
         first = error.errors()[0]
         return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
@@ -169,6 +198,9 @@ def _show_progress(stage: str, done: int, total: int) -> None:
 
 @match.command(name="run", help="Propose the best set of matches now, in one transaction.")
 def match_run() -> None:
+    from matching import db, engine
+    from matching.errors import DomainError
+
     try:
         run = engine.run(db.engine_for(_url()), today=clock.today(), actor_id=None, source="cli",
                          progress=_show_progress)
@@ -187,6 +219,12 @@ def match_run() -> None:
 @click.argument("case_reference")
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50))
 def match_explain(case_reference: str, limit: int) -> None:
+    from sqlmodel import select
+
+    from matching import db, engine
+    from matching.models import CareLeaver
+    from matching.services import audit
+
     with db.session_scope(db.engine_for(_url())) as session:
         person = session.exec(select(CareLeaver).where(CareLeaver.case_reference == case_reference)).first()
         if person is None:
@@ -206,6 +244,9 @@ def match_explain(case_reference: str, limit: int) -> None:
 
 @match.command(name="train", help="Retrain on recorded outcomes; keep the model only if it does better held out.")
 def match_train() -> None:
+    from matching import db, engine
+    from matching.settings import get_settings
+
     settings = get_settings()
     with db.session_scope(db.writer(db.engine_for(_url()))) as session:
         result = engine.train(session, today=clock.today(), actor_id=None, models_dir=settings.data_dir / "models")
@@ -220,6 +261,8 @@ def match_train() -> None:
 @match.command(name="fairness", help="Success rate and exposure per group, as JSON.")
 def match_fairness() -> None:
     import json
+
+    from matching import db, engine
 
     with db.session_scope(db.engine_for(_url())) as session:
         click.echo(json.dumps(engine.fairness(session), indent=2))

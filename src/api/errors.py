@@ -1,9 +1,47 @@
-"""Every error the API returns is RFC 9457 problem details naming the field and the reason."""
+"""What goes wrong, said once for each audience.
 
-from litestar.exceptions import NotFoundException, ValidationException
-from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsException, ProblemDetailsPlugin
+The JSON API (`/api/`, `/schema`, `/health`) answers every error as RFC 9457 problem details naming the
+field and the reason. Anywhere else a browser gets a GOV.UK page: "Page not found", "You cannot see this
+page", or "Sorry, there is a problem with the service" with the request id to quote. An unexpected error
+is logged once, with its request id, the route template and where in the code it happened, but never its
+message or the values involved (an exception's text can carry a name, a date of birth or SQL parameters).
 
+The pages router has its own handlers for signed-out visits, 403 and 404 (api/pages/common.py); these are
+the app-level ones: unknown URLs, errors from middleware (CSRF), and unexpected errors on any page.
+"""
+
+import logging
+import secrets
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.response import Redirect, Template
+from litestar.types import Scope
+
+from matching import clock
 from matching.errors import Conflict, DatabaseBusy, InvalidInput, NotFound, StaleVersion
+
+log = logging.getLogger("springboard.errors")
+JSON_PATHS = ("/api/", "/schema", "/health")
+REQUEST_ID = "springboard.request_id"
+
+
+def request_id(scope: Scope) -> str:
+    """This request's id, made on first use: quoted on the error page, sent as X-Request-Id, logged."""
+    found = scope.get(REQUEST_ID)  # type: ignore[call-overload]
+    if found is None:
+        found = scope[REQUEST_ID] = secrets.token_hex(8)  # type: ignore[literal-required]
+    return found
 
 
 def _problem(status: int, title: str, detail: str, errors: list[dict] | None = None) -> ProblemDetailsException:
@@ -24,18 +62,89 @@ def _invalid(exc: InvalidInput) -> ProblemDetailsException:
     return _problem(422, "Invalid value", str(exc), [{"field": exc.field, "reason": exc.reason}])
 
 
-MAP = {
+def _conflict(exc: Conflict) -> ProblemDetailsException:
+    if hasattr(exc, "allowed"):
+        return ProblemDetailsException(status_code=409, title="Not allowed from this state", detail=str(exc),
+                                       extra={"allowed_next": exc.allowed})
+    return _problem(409, "Conflict", str(exc))
+
+
+def _http(exc: HTTPException) -> ProblemDetailsException:
+    return ProblemDetailsException(status_code=exc.status_code, title=exc.detail, extra=exc.extra, headers=exc.headers)
+
+
+# Most specific first: the first class in an exception's MRO found here converts it.
+MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
+    ProblemDetailsException: lambda exc: exc,
     ValidationException: _validation,
     InvalidInput: _invalid,
     NotFound: lambda exc: _problem(404, "Not found", str(exc)),
     NotFoundException: lambda exc: _problem(404, "Not found", str(exc.detail)),
     StaleVersion: lambda exc: _problem(409, "Changed by someone else", str(exc)),
-    Conflict: lambda exc: _problem(409, "Conflict", str(exc)) if not hasattr(exc, "allowed") else
-    ProblemDetailsException(status_code=409, title="Not allowed from this state", detail=str(exc),
-                            extra={"allowed_next": exc.allowed}),
+    Conflict: _conflict,
     DatabaseBusy: lambda exc: _problem(503, "Busy", str(exc)),
+    HTTPException: _http,
 }
 
-problem_details = ProblemDetailsPlugin(
-    ProblemDetailsConfig(enable_for_all_http_exceptions=True, exception_to_problem_detail_map=MAP)
-)
+
+def _converted(exc: Exception) -> ProblemDetailsException | None:
+    for kind in type(exc).__mro__:
+        if kind in MAP:
+            return MAP[kind](exc)
+    return None
+
+
+def _log_unexpected(request: Request, exc: Exception, rid: str) -> None:
+    """One line per unexpected error: no message, no values, no query string, just where it happened."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(f"{frame.filename.rsplit('/src/', 1)[-1]}:{frame.lineno} {frame.name}"
+                        for frame in reversed(frames[-6:]))
+    route = request.scope.get("path_template") or "(no route)"
+    log.error("unexpected %s.%s on %s %s [request %s] at %s", type(exc).__module__, type(exc).__qualname__,
+              request.method, route, rid, where)
+
+
+PAGES = {
+    403: ("You cannot see this page", "Your role does not give you access to this page."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you "
+                            "copied the entire address."),
+    405: ("Page not found", "If you typed the web address, check it is correct."),
+}
+
+
+def _page(request: Request, status: int, rid: str) -> Template:
+    if status >= 500:
+        title, message = "Sorry, there is a problem with the service", "Try again later."
+    else:
+        title, message = PAGES.get(status, ("There is a problem with your request", "Go back and try again."))
+    if status == 403 and request.method == "POST":
+        message = "The form had expired or came from another site. Go back, reload the page and try again."
+    # Signed-in visitors keep their menu (no personal data in it); nothing about the request is echoed.
+    from api.pages.common import MENUS  # the pages import this module's neighbours: imported when needed
+
+    user = request.scope.get("user")
+    return Template(template_name="error.html", status_code=status, media_type=MediaType.HTML, context={
+        "title": title, "message": message, "request_id": rid if status >= 500 else None, "user": user,
+        "menu": MENUS.get(getattr(user, "role", None), []), "here": request.url.path, "notice": None,
+        "errors": {}, "today": clock.today(), "oidc": False})
+
+
+def handle(request: Request, exc: Exception) -> Response:
+    rid = request_id(request.scope)
+    problem = _converted(exc)
+    unexpected = problem is None or (problem.status_code >= 500 and not isinstance(exc, DatabaseBusy))
+    if unexpected:
+        _log_unexpected(request, exc, rid)
+        problem = ProblemDetailsException(status_code=500, title="Internal server error",
+                                          detail="Something went wrong on our side; quote the request id.",
+                                          extra={"request_id": rid})
+    if request.url.path.startswith(JSON_PATHS):
+        return problem.to_response(request)
+    if isinstance(exc, NotAuthorizedException):
+        return Redirect("/sign-in", status_code=303)
+    return _page(request, 403 if isinstance(exc, PermissionDeniedException) else problem.status_code, rid)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Callable[[Request, Any], Response]] = {
+    kind: handle for kind in [Exception, *MAP]
+}

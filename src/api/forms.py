@@ -49,10 +49,19 @@ class Form(Generic[M]):
         return self
 
 
+def _is_code_list(metadata: tuple) -> bool:
+    """A vocabulary type (matching.vocab.code): answered by choosing, as radios or a select."""
+    return any("_member_of" in getattr(getattr(item, "func", None), "__qualname__", "") for item in metadata)
+
+
 def _kind(annotation: Any) -> str:
-    """date, list, bool or text: how a field of this type is read from a posted form."""
+    """date, list, bool, choice or text: how a field of this type is read and what its errors say."""
     while typing.get_origin(annotation) is Annotated:
+        if _is_code_list(annotation.__metadata__):
+            return "choice"
         annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is typing.Literal:
+        return "choice"
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         inner = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         return _kind(inner[0]) if len(inner) == 1 else "text"
@@ -135,6 +144,11 @@ def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
+def _lower(label: str) -> str:
+    """A label inside a sentence: 'Date you met' -> 'date you met', but 'DBS check date' stays."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -152,15 +166,17 @@ def messages(model: type[BaseModel], error: ValidationError, values: Mapping[str
         name = location[0] if location else next(iter(model.model_fields))
         info = model.model_fields.get(name)
         label = (info.title if info and info.title else _label(name))
-        found.setdefault(_anchor(values, name), _message(problem, label, info.annotation if info else str))
+        choosing = info is not None and (_kind(info.annotation) in ("bool", "list", "choice")
+                                         or _is_code_list(tuple(info.metadata)))
+        found.setdefault(_anchor(values, name), _message(problem, label, choosing))
     return found
 
 
-def _message(problem: dict[str, Any], label: str, annotation: Any) -> str:
+def _message(problem: dict[str, Any], label: str, choosing: bool) -> str:
     kind, context = problem["type"], problem.get("ctx") or {}
-    choosing = _kind(annotation) in ("bool", "list") or "literal" in kind or "enum" in kind
+    choosing = choosing or "literal" in kind or "enum" in kind
     if kind == "missing" or (kind == "string_too_short" and context.get("min_length") == 1):
-        return f"{'Select' if choosing else 'Enter'} {label.lower()}"
+        return f"{'Select' if choosing else 'Enter'} {_lower(label)}"
     worded = {
         "int_parsing": f"{label} must be a whole number",
         "int_from_float": f"{label} must be a whole number",
@@ -171,14 +187,14 @@ def _message(problem: dict[str, Any], label: str, annotation: Any) -> str:
         "less_than": f"{label} must be less than {context.get('lt')}",
         "string_too_short": f"{label} must be {context.get('min_length')} characters or more",
         "string_too_long": f"{label} must be {context.get('max_length')} characters or fewer",
-        "too_long": f"Select no more than {context.get('max_length')} for {label.lower()}",
+        "too_long": f"Select no more than {context.get('max_length')} for {_lower(label)}",
         "date_parsing": f"{label} must be a real date",
         "date_from_datetime_parsing": f"{label} must be a real date",
         "date_from_datetime_inexact": f"{label} must be a real date",
-        "bool_parsing": f"Select yes or no for {label.lower()}",
+        "bool_parsing": f"Select yes or no for {_lower(label)}",
         "value_error": problem["msg"].removeprefix("Value error, "),
         "assertion_error": problem["msg"].removeprefix("Assertion failed, "),
     }.get(kind)
     if worded is None and choosing:
-        worded = f"Select {label.lower()} from the list"
+        worded = f"Select {_lower(label)} from the list"
     return _sentence(worded or f"{label}: {problem['msg']}")

@@ -50,13 +50,27 @@ def audit_care_leaver_access(request: Request, session: Session, ids: list[int],
                         route=f"{request.method} {request.url.path}", client=client_address(request))
 
 
+def audit_change(request: Request, session: Session, entity: str, ids: list[int], action: str,
+                 actor: int | None = None) -> None:
+    """A change to a record that is not a care leaver's (a mentor's profile, a logged meeting): who (`actor`,
+    for someone not yet signed in: a new mentor signing up), when, from where, in the unit of work that makes
+    it."""
+    audit.record_access(session, actor_id=actor if actor is not None else actor_id(request), action=action,
+                        entity=entity, ids=ids, route=f"{request.method} {request.url.path}",
+                        client=client_address(request))
+
+
+def audit_mentor_change(request: Request, session: Session, ids: list[int], action: str) -> None:
+    audit_change(request, session, "mentor", ids, action)
+
+
 def audit_care_leaver_reads(request: Request, uow: UnitOfWork, session: Session, ids: list[int], action: str) -> None:
     audited_read(audit_care_leaver_access, request, uow, session, ids, action)
 
 
 controllers = [
     resource_controller(records.DEPARTMENTS, "/departments", department_filters),
-    resource_controller(records.MENTORS, "/mentors", mentor_filters),
+    resource_controller(records.MENTORS, "/mentors", mentor_filters, audit_changes=audit_mentor_change),
     resource_controller(records.OPPORTUNITIES, "/opportunities", opportunity_filters),
     resource_controller(records.CARE_LEAVERS, "/care-leavers", care_leaver_filters,
                         audit=audit_care_leaver_access),

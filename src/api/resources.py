@@ -3,14 +3,16 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.pagination import OffsetPagination
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter, RawBody
 from sqlmodel import Session
 
-from api.access import POLICIES, ensure_in_scope, ensure_values_in_scope, scope_of
+from api.access import POLICIES, ensure_changes_allowed, ensure_in_scope, ensure_values_in_scope, scope_of
 from api.deps import UnitOfWork, actor_id
+from matching.errors import InvalidInput
 from matching.models import CloseRequest
 from matching.services import records
 from matching.services.records import Resource
@@ -41,16 +43,17 @@ def audited_read(audit: Audit, request: Request, uow: UnitOfWork, session: Sessi
 
 
 def resource_controller(resource: Resource, path: str, filters: Callable[..., dict[str, Any]],
-                        *, audit: Audit | None = None) -> type[Controller]:
+                        *, audit: Audit | None = None, audit_changes: Audit | None = None) -> type[Controller]:
     """A controller for `resource` at `path`. `filters` is a dependency whose query parameters are the
     resource's own filters (so they appear in OpenAPI). With `audit`, a change is audited in the unit of work
-    that makes it, and a read as it ends (`audited_read`)."""
+    that makes it, and a read as it ends (`audited_read`); with `audit_changes`, only changes are."""
     Create, Update, Public, Summary = resource.create, resource.update, resource.public, resource.summary  # noqa: N806
     policy = POLICIES[resource.name]
 
     def observe(request: Request, session: Session, ids: list[int], action: str) -> None:
-        if audit:
-            audit(request, session, ids, action)
+        for told in (audit, audit_changes):
+            if told:
+                told(request, session, ids, action)
 
     def observe_read(request: Request, uow: UnitOfWork, session: Session, ids: list[int], action: str) -> None:
         if audit:
@@ -58,6 +61,16 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
 
     def rule(action: str) -> dict[str, Any]:
         return {"policy": policy, "action": action}
+
+    fixed = frozenset(Create.model_fields) - frozenset(Update.model_fields)
+
+    def _refuse_fixed_fields(record: Any, body: bytes) -> None:
+        """A field set when the record was made and never changed by an update (a mentor's account) is refused
+        by name when sent with another value, rather than silently dropped."""
+        sent = msgspec.json.decode(body) if body else {}
+        for name in sorted(fixed & set(sent if isinstance(sent, dict) else ())):
+            if sent[name] != getattr(record, name):
+                raise InvalidInput(name, "cannot be changed once the record exists")
 
     def scoped_get(request: Request, session: Session, record_id: int) -> Any:
         record = records.get(session, resource, record_id)
@@ -86,10 +99,13 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
 
         @patch("/{record_id:int}", sync_to_thread=True, summary=f"Update a {resource.title}", opt=rule("update"))
         def update(self, request: Request, uow: NamedDependency[UnitOfWork], record_id: FromPath[int],
-                   data: JSONBody[Update]) -> Public:
-            ensure_values_in_scope(data.model_dump(exclude_unset=True), scope_of(request, policy))
+                   data: JSONBody[Update], body: RawBody) -> Public:
+            changes = data.model_dump(exclude_unset=True)
+            ensure_values_in_scope(changes, scope_of(request, policy))
             with uow.write() as session:
-                scoped_get(request, session, record_id)
+                record = scoped_get(request, session, record_id)
+                _refuse_fixed_fields(record, body)
+                ensure_changes_allowed(request, policy, record, changes)
                 record = records.update(session, resource, record_id, data)
                 observe(request, session, [record_id], "update")
                 return Public.of(record)
@@ -118,6 +134,7 @@ def resource_controller(resource: Resource, path: str, filters: Callable[..., di
                 scoped_get(request, session, record_id)
                 record = records.close(session, resource, record_id, version=data.version, reason=data.reason,
                                        actor_id=actor_id(request))
+                observe(request, session, [record_id], "close")
                 return Public.of(record)
 
         ResourceController.close = close

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from matching import vocab
 from matching.clock import utcnow
 from matching.dates import add_months, birthday
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
@@ -32,6 +33,10 @@ RULE_21_TO_25 = ("Children Act 1989 s.23CZB: from 21 to 25 the council must offe
                  "support. A case may close only when that support was offered (give the date) and declined.")
 RULE_REOPEN = ("Children Act 1989 s.23CZB: a former relevant child may ask for support at any time before "
                "their 25th birthday, even after declining it; the case is then re-opened.")
+RULE_FROM_25 = ("Children Act 1989 s.23CZB: the leaving-care duties end at 25. From the 25th birthday the case "
+                "may close.")
+# What the in-touch status after a contact may be: a death is recorded by closing the case (903 rule 344).
+CONTACT_IN_TOUCH = {code: label for code, label in vocab.IN_TOUCH.items() if code != "DIED"}
 
 
 class ClosureRefused(Conflict):
@@ -67,6 +72,48 @@ def close_case(session: Session, care_leaver_id: int, closure: Closure, *, today
     return person
 
 
+@dataclass(frozen=True)
+class ClosureRule:
+    """The statutory rule that governs closing this young person's case today, in words, and what it asks."""
+
+    stage: str  # "before_21", "21_to_25" or "from_25"
+    rule: str
+    allowed: tuple[str, ...]  # the closure reasons the rule allows today
+    needs_support_offered_on: bool
+    turns_21_on: date
+    turns_25_on: date
+
+
+def closure_rule(person: CareLeaver, today: date) -> ClosureRule:
+    """Which of the rules around 18, 21 and 25 applies to closing this case today (as `_closure_breaks` checks)."""
+    at_21, at_25 = birthday(person.date_of_birth, 21), birthday(person.date_of_birth, 25)
+    if today < at_21:
+        young_relevant = person.leaving_care_category == "relevant" and today < birthday(person.date_of_birth, 18)
+        allowed = ("died", "returned_home") if young_relevant else ("died",)
+        return ClosureRule("before_21", RULE_BEFORE_21, allowed, False, at_21, at_25)
+    if today < at_25:
+        return ClosureRule("21_to_25", RULE_21_TO_25, ("died", "support_declined"), True, at_21, at_25)
+    return ClosureRule("from_25", RULE_FROM_25, tuple(CLOSURE_REASONS), False, at_21, at_25)
+
+
+def closure_refusal(session: Session, care_leaver_id: int, closure: Closure, *, today: date) -> None:
+    """Raise what `close_case` would raise, changing nothing: for a page that asks for confirmation first."""
+    person = _current(session, care_leaver_id, closure.version)
+    if person.case_status == "closed":
+        raise Conflict(f"case {care_leaver_id} is already closed")
+    if closure.reason_code not in CLOSURE_REASONS:
+        raise InvalidInput("reason_code", f"choose one of: {', '.join(CLOSURE_REASONS)}")
+    if rule := _closure_breaks(person, closure, today):
+        raise ClosureRefused(rule)
+
+
+def reopen_refusal(person: CareLeaver, today: date) -> str | None:
+    """The rule a re-opening would break today, or None when the case may re-open."""
+    if person.in_touch == "DIED" or today >= birthday(person.date_of_birth, 25):
+        return RULE_REOPEN
+    return None
+
+
 def _closure_breaks(person: CareLeaver, closure: Closure, today: date) -> str | None:
     """The rule a closure would break, or None when the law allows it."""
     reason = closure.reason_code
@@ -86,8 +133,8 @@ def reopen_case(session: Session, care_leaver_id: int, *, version: int, note: st
     person = _current(session, care_leaver_id, version)
     if person.case_status != "closed":
         raise Conflict(f"case {care_leaver_id} is open")
-    if person.in_touch == "DIED" or today >= birthday(person.date_of_birth, 25):
-        raise ClosureRefused(RULE_REOPEN)
+    if rule := reopen_refusal(person, today):
+        raise ClosureRefused(rule)
     person.case_status, person.closed_at, person.closed_by_id, person.closed_reason = "open", None, None, None
     session.add(CaseEvent(care_leaver_id=person.id, actor_id=actor_id, action="reopened", note=note[:1000]))
     session.flush()
@@ -102,19 +149,30 @@ def record_refusal(session: Session, care_leaver_id: int, *, action: str, rule: 
 
 
 def record_contact(session: Session, care_leaver_id: int, *, contact_on: date, kind: str, note: str,
-                   today: date, actor_id: int | None) -> Contact:
-    """A contact is proof of being in touch: it moves the last-contact date and the 903 in-touch status."""
+                   today: date, actor_id: int | None, in_touch: str | None = None) -> Contact:
+    """A contact is proof of being in touch: it moves the last-contact date and the 903 in-touch status.
+
+    `in_touch`, when given, is the 903 status the adviser records after this contact; it applies when this
+    is the newest contact (an older one, entered late, does not overrule what a later contact found)."""
     person = session.get(CareLeaver, care_leaver_id)
     if person is None:
         raise NotFound("care leaver", care_leaver_id)
     if contact_on > today:
         raise InvalidInput("contact_on", "cannot be in the future")
+    if in_touch is not None and in_touch not in CONTACT_IN_TOUCH:
+        raise InvalidInput("in_touch", "choose one of: " + ", ".join(CONTACT_IN_TOUCH)
+                           + " (a death is recorded by closing the case)")
     contact = Contact(care_leaver_id=care_leaver_id, contact_on=contact_on, kind=kind, note=note, by_id=actor_id)
     session.add(contact)
+    newest = person.last_contact_on is None or contact_on >= person.last_contact_on
     if person.last_contact_on is None or contact_on > person.last_contact_on:
         person.last_contact_on = contact_on
-        if person.in_touch in {"NO", "REFU"}:
+        if in_touch is None and person.in_touch in {"NO", "REFU"}:
             person.in_touch = "YES"
+    if in_touch is not None and newest:
+        person.in_touch = in_touch
+        if in_touch == "RHOM":  # 903 rule 344: returned home means activity and accommodation are 0
+            person.current_activity, person.accommodation = "0", "0"
     session.flush()
     return contact
 

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from matching import clock, vocab
 from matching.dates import add_months
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
-from matching.models import CheckIn, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome
+from matching.models import CareLeaver, CheckIn, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome
 
 REOPEN = "proposed"
 MENTORING = {
@@ -108,6 +108,8 @@ def transition(session: Session, match_id: int, change: Change, *, actor_id: int
         raise IllegalTransition(match, change.to)
     _check_reason(change)
     day = today or clock.today()
+    if refused := why_not_now(session, match, change.to, day):
+        raise Conflict(f"{refused}; nothing was changed")
     holding = HOLDING[match.kind]
     if change.to in holding and match.state not in holding:
         _take_slot(session, match)
@@ -127,6 +129,29 @@ def transition(session: Session, match_id: int, change: Change, *, actor_id: int
     except StaleDataError as error:
         raise StaleVersion("match", match_id, change.version, change.version + 1) from error
     return match
+
+
+def why_not_now(session: Session, match: Match, to: str, today: date) -> str | None:
+    """Why a step the state machine allows cannot happen today, in words; None when it can. Checked on every
+    transition, so approving or referring through the API, the pages or a job meets the same rules: a closed
+    case, a mentor not taking mentees, an opportunity not open or past its closing date."""
+    if to not in {"approved", "referred", "introduced"}:
+        return None
+    person = session.get(CareLeaver, match.care_leaver_id)
+    if person is not None and person.case_status != "open":
+        name = " ".join(part for part in (person.preferred_name or person.first_name, person.family_name) if part)
+        return f"{name}'s case is closed: re-open it first"
+    if match.kind == "mentoring":
+        mentor = session.get(Mentor, match.mentor_id)
+        if mentor is not None and mentor.status != "active":
+            return f"the mentor is not taking mentees now (their status is {mentor.status})"
+        return None
+    job = session.get(Opportunity, match.opportunity_id)
+    if job is not None and job.status != "open":
+        return f"the opportunity “{job.title}” is {job.status}, not open"
+    if job is not None and to in {"approved", "referred"} and job.closes_on and job.closes_on < today:
+        return f"the opportunity “{job.title}” closed for referrals on {job.closes_on.day} {job.closes_on:%B %Y}"
+    return None
 
 
 def _schedule_check_ins(session: Session, match: Match, start: date) -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from matching.lifecycle import REFERRED
-from matching.models import CareLeaver, Match, Mentor, Opportunity
+from matching.models import CareLeaver, Match, MatchEvent, Mentor, Opportunity
 
 
 class Viewer(Protocol):
@@ -36,12 +36,23 @@ def matches(viewer: Viewer) -> list[Any]:
     if viewer.role == "adviser":
         return [Match.care_leaver_id.in_(select(CareLeaver.id).where(CareLeaver.personal_adviser_id == viewer.id))]
     if viewer.role == "department":
-        theirs = select(Opportunity.id).where(Opportunity.department_id == viewer.department_id)
-        return [Match.opportunity_id.in_(theirs), Match.state.in_(sorted(REFERRED))]
+        return referred_to(viewer.department_id)
     if viewer.role == "mentor":
         return [Match.mentor_id.in_(select(Mentor.id).where(Mentor.user_id == viewer.id)),
                 Match.state.notin_(["proposed", "rejected"])]
     return [sa.false()]
+
+
+def referred_to(department_id: int | None) -> list[Any]:
+    """What a department sees: matches referred to its own opportunities, of young people who agreed to share
+    their profile with employers, and a withdrawn match only if it had been referred before it was
+    withdrawn (never one withdrawn while still a proposal or an approval)."""
+    theirs = select(Opportunity.id).where(Opportunity.department_id == department_id)
+    sharing = select(CareLeaver.id).where(CareLeaver.consent_share_employers.is_(True))
+    was_referred = sa.exists().where(MatchEvent.match_id == Match.id,
+                                     MatchEvent.to_state.in_(sorted(REFERRED - {"withdrawn"})))
+    return [Match.opportunity_id.in_(theirs), Match.care_leaver_id.in_(sharing), Match.state.in_(sorted(REFERRED)),
+            sa.or_(Match.state != "withdrawn", was_referred)]
 
 
 def own_opportunities(viewer: Viewer) -> list[Any]:

@@ -1,1 +1,12 @@
-PAGES = {("GET", "/caseload"): {"adviser"}}
+ADVISERS = {"adviser", "manager"}
+PAGES = {
+    ("GET", "/caseload"): {"adviser"},
+    ("GET", "/young-people/{person_id:int}"): ADVISERS,
+    ("GET", "/young-people/{person_id:int}/contacts/new"): ADVISERS,
+    ("POST", "/young-people/{person_id:int}/contacts/new"): ADVISERS,
+    ("GET", "/young-people/{person_id:int}/close"): ADVISERS,
+    ("POST", "/young-people/{person_id:int}/close"): ADVISERS,
+    ("POST", "/young-people/{person_id:int}/close/confirm"): ADVISERS,
+    ("GET", "/young-people/{person_id:int}/reopen"): ADVISERS,
+    ("POST", "/young-people/{person_id:int}/reopen"): ADVISERS,
+}

@@ -1,3 +1,10 @@
+ADVISERS = {"adviser", "manager"}
 PAGES = {
-    ("GET", "/proposals"): {"adviser", "manager"}, ("POST", "/proposals/{match_id:int}"): {"adviser", "manager"},
+    ("GET", "/proposals"): ADVISERS, ("POST", "/proposals/{match_id:int}"): ADVISERS,
+    ("GET", "/matches/{match_id:int}"): ADVISERS, ("POST", "/matches/{match_id:int}/steps"): ADVISERS,
+    ("GET", "/matches/{match_id:int}/steps/{to:str}"): ADVISERS,
+    ("POST", "/matches/{match_id:int}/steps/{to:str}"): ADVISERS,
+    ("GET", "/matches/{match_id:int}/check-ins/{check_in_id:int}"): ADVISERS,
+    ("POST", "/matches/{match_id:int}/check-ins/{check_in_id:int}"): ADVISERS,
+    ("GET", "/follow-ups"): ADVISERS,
 }

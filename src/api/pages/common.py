@@ -22,7 +22,7 @@ MENUS = {
     "adviser": [("/caseload", "My caseload"), ("/proposals", "Proposals to review"), ("/follow-ups", "Follow-ups due")],
     "mentor": [("/mentees", "My mentees"), ("/profile", "My profile")],
     "department": [("/referrals", "Referrals"), ("/opportunities", "Opportunities")],
-    "manager": [("/overview", "Overview"), ("/proposals", "Proposals to review"),
+    "manager": [("/overview", "Overview"), ("/proposals", "Proposals to review"), ("/follow-ups", "Follow-ups due"),
                 ("/mentors/pending", "Mentors to vet"), ("/fairness", "Fairness"), ("/settings", "Settings")],
     "admin": [("/people", "People"), ("/mentors/pending", "Mentors to vet")],
 }
@@ -92,7 +92,11 @@ def not_signed_in(request: Request, _: NotAuthorizedException) -> Response:
     return Redirect("/sign-in", status_code=303)
 
 
-def not_allowed(request: Request, _: PermissionDeniedException) -> Template:
+def not_allowed(request: Request, error: PermissionDeniedException) -> Template:
+    if "csrf" in str(error.detail).lower():  # the form's token is missing or from an old session
+        return page(request, "error.html", "This form has expired", status_code=403,
+                    message="Nothing was changed: the form had expired or came from another site. Go back, "
+                            "reload the page and try again.")
     return page(request, "error.html", "You cannot see this page", status_code=403,
                 message="Your role does not give you access to this page.")
 

@@ -6,13 +6,14 @@ pairs is checked and scored with a few array operations instead of a Python loop
 
 from collections import Counter, namedtuple
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 import msgspec
 import numpy as np
 import sqlalchemy as sa
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from matching import mentoring
 from matching.engine import geo
 from matching.lifecycle import HOLDING
 from matching.models import CareLeaver, Match, MatchEvent, Mentor, Opportunity
@@ -20,7 +21,6 @@ from matching.models.opportunities import PAID_KINDS
 from matching.vocab import DAYS
 
 KINDS = ("mentoring", "opportunity")
-DBS_VALID_YEARS = 3
 NOT_SHARED_LANGUAGES = {"english"}  # everyone's common ground, so never a reason on its own
 
 
@@ -194,7 +194,7 @@ def read_mentors(conn: sa.Connection, today: date, pending: dict[int, int]) -> T
 
 
 def mentors_from(rows, today: date, pending: dict[int, int]) -> Targets:
-    dbs_from = today - timedelta(days=365 * DBS_VALID_YEARS + 1)
+    dbs_from = mentoring.dbs_valid_from(today)  # the same window the vetting pages apply
     n = len(rows)
     tags = [_lower(r.expertise) | _lower(r.interests) for r in rows]
     return Targets(

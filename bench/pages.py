@@ -1,0 +1,123 @@
+"""Pages at London scale under 20 concurrent signed-in browsers on loopback: p50 and p95 per page.
+
+    python -m bench.pages [--backends sqlite postgresql] [--clients 20] [--seconds 10] [--repeats 3]
+
+Goal (issue 13): every list page and the young person's page answer with p95 < 150 ms. Each page gets
+`clients` connections of wrk (Debian's package) for `seconds`, cycling through typical views of it
+(filters, sorts, search, a deep page), signed in with a real session cookie for the role that uses it.
+Each measurement is repeated `repeats` times; the median and range are reported with the load average
+before and after, because this machine is shared and its speed wanders.
+"""
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+
+import httpx
+import sqlalchemy as sa
+
+from bench.common import OUT, load_average, machine, seeded, served, spread
+from matching import db
+
+PASSWORD = "springboard-demo"
+LUA = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1], {["Cookie"] = "%s"})
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout
+  io.write(string.format('{"requests": %%d, "p50_ms": %%.1f, "p95_ms": %%.1f, "max_ms": %%.1f, '
+    .. '"per_second": %%.0f, "errors": %%d}\\n', summary.requests, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency.max / 1000, summary.requests / (summary.duration / 1e6), errors))
+end
+"""
+
+
+def pages(url: str) -> dict[str, tuple[str, list[str]]]:
+    """Each page: the demo account that uses it, and the views of it to cycle through."""
+    engine = db.engine_for(url)
+    with engine.connect() as conn:
+        adviser = conn.execute(sa.text("SELECT id FROM users WHERE email = :e"),
+                               {"e": "adviser@northbridge.example.gov.uk"}).scalar()
+        people = conn.execute(sa.text("SELECT id FROM care_leavers WHERE personal_adviser_id = :a ORDER BY id LIMIT 5"),
+                              {"a": adviser}).scalars().all()
+        match = conn.execute(sa.text("SELECT m.id FROM matches m JOIN care_leavers c ON c.id = m.care_leaver_id "
+                                     "WHERE c.personal_adviser_id = :a ORDER BY m.id LIMIT 1"), {"a": adviser}).scalar()
+    return {
+        "caseload": ("adviser", ["/caseload", "/caseload?sort=last_contact", "/caseload?in_touch=NO",
+                                 "/caseload?q=smith", "/caseload?page=3", "/caseload?activity=neet&age_band=18-20"]),
+        "young person": ("adviser", [f"/young-people/{i}" for i in people]),
+        "proposals": ("adviser", ["/proposals", "/proposals?page=2"]),
+        "match": ("adviser", [f"/matches/{match}"] if match else []),
+        "follow-ups": ("adviser", ["/follow-ups"]),
+        "proposals (manager)": ("manager", ["/proposals", "/proposals?page=5"]),
+        "overview": ("manager", ["/overview"]),
+        "referrals": ("department", ["/referrals", "/referrals?stage=started"]),
+        "opportunities": ("department", ["/opportunities"]),
+        "mentees": ("mentor", ["/mentees"]),
+        "pending mentors": ("manager", ["/mentors/pending"]),
+    }
+
+
+def session_cookie(base: str, role: str) -> str:
+    with httpx.Client(base_url=base, follow_redirects=False) as client:
+        form = client.get("/sign-in").text
+        token = re.search(r'name="_csrf_token" value="([^"]+)"', form).group(1)
+        client.post("/sign-in", data={"email": f"{role}@northbridge.example.gov.uk", "password": PASSWORD,
+                                      "_csrf_token": token})
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+def load(base: str, cookie: str, paths: list[str], clients: int, seconds: int) -> dict:
+    listed = ", ".join(f'"{path}"' for path in paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(LUA % (listed, cookie))
+        script.flush()
+        output = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s",
+                                 script.name, base], capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk (make bench installs it)")
+    results = {"machine": machine(), "clients": args.clients, "seconds": args.seconds, "rows": []}
+    print(results["machine"], flush=True)
+    for backend in args.backends:
+        url, _ = seeded(backend, "bench_pages", "london", history=True)
+        with served(url, 2) as base:
+            cookies = {role: session_cookie(base, role) for role in ("adviser", "manager", "department", "mentor")}
+            for name, (role, paths) in pages(url).items():
+                if not paths:
+                    continue
+                load(base, cookies[role], paths, args.clients, 2)  # warm up
+                before, runs = load_average(), []
+                for _ in range(args.repeats):
+                    runs.append(load(base, cookies[role], paths, args.clients, args.seconds))
+                row = {"backend": backend, "page": name, "load_before": before, "load_after": load_average(),
+                       "p95_ms": spread([r["p95_ms"] for r in runs]), "p50_ms": spread([r["p50_ms"] for r in runs]),
+                       "per_second": spread([r["per_second"] for r in runs]),
+                       "errors": sum(r["errors"] for r in runs)}
+                results["rows"].append(row)
+                print(f"  {backend:<10} {name:<20} p95 {row['p95_ms']['median']:>6} ms "
+                      f"({row['p95_ms']['min']}–{row['p95_ms']['max']})  p50 {row['p50_ms']['median']:>6} ms  "
+                      f"{row['per_second']['median']:>5}/s  errors {row['errors']}  load {before} → "
+                      f"{row['load_after']}", flush=True)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "pages.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

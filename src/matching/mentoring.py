@@ -1,0 +1,285 @@
+"""Mentors: signing up, vetting by a manager, their own profile, pausing, and the meetings they log.
+
+Plain functions taking a session, called by the pages and the JSON API alike. The vetting windows are the
+ones the engine's hard rules apply (engine/rules.py: `mentor_dbs_checked`, `mentor_safeguarding_trained`),
+named here once, so a manager cannot activate a mentor whom matching would then never propose.
+"""
+
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from matching import lifecycle, scopes
+from matching.errors import Conflict, InvalidInput, NotFound
+from matching.models import CareLeaver, Department, Match, Meeting, Mentor, MentorCreate, MentorUpdate, User, UserCreate
+from matching.services import records, users, views
+
+DBS_VALID_YEARS = 3
+MIN_CAPACITY, MAX_OWN_CAPACITY = 1, 5  # what a mentor may choose for themselves; a manager may set more
+# What a mentor may change on their own profile; everything else (vetting dates, department, status,
+# account) is a manager's or an administrator's.
+OWN_PROFILE_FIELDS = frozenset({"job_title", "expertise", "interests", "languages", "availability", "capacity",
+                                "office_area"})
+# The only status changes a mentor makes themselves: pausing and resuming.
+OWN_STATUS_STEPS = {("active", "paused"), ("paused", "active")}
+EMAIL_TAKEN = "An account with this email already exists: sign in instead"
+
+
+class Viewer(Protocol):
+    id: int
+    role: str
+    department_id: int | None
+
+
+# --- The vetting rules (the engine's, by name) -------------------------------------------------------------
+
+def dbs_valid_from(today: date) -> date:
+    """The oldest DBS check date that still counts: an enhanced check within the last 3 years."""
+    return today - timedelta(days=365 * DBS_VALID_YEARS + 1)
+
+
+def dbs_current(checked_on: date | None, today: date) -> bool:
+    """The engine's `mentor_dbs_checked` rule for one mentor."""
+    return checked_on is not None and dbs_valid_from(today) <= checked_on <= today
+
+
+def safeguarding_current(trained_on: date | None, today: date) -> bool:
+    """The engine's `mentor_safeguarding_trained` rule for one mentor: training recorded (it has no expiry)."""
+    return trained_on is not None and trained_on <= today
+
+
+def check_vetting_dates(dbs_checked_on: date, safeguarding_trained_on: date, today: date) -> None:
+    """Dates a manager may record to activate a mentor: none in the future, and the DBS check still current."""
+    if dbs_checked_on > today:
+        raise InvalidInput("dbs_checked_on", "The date of the DBS check must be today or in the past")
+    if not dbs_current(dbs_checked_on, today):
+        raise InvalidInput("dbs_checked_on", f"The DBS check must be from the last {DBS_VALID_YEARS} years "
+                                             f"(on or after {_words(dbs_valid_from(today))}): ask for a new one")
+    if not safeguarding_current(safeguarding_trained_on, today):
+        raise InvalidInput("safeguarding_trained_on", "The date of safeguarding training must be today or in the past")
+
+
+def not_matched_because(mentor: Mentor, today: date) -> list[str]:
+    """Why matching would not propose this mentor now, in words (empty when it would)."""
+    reasons = []
+    if mentor.status == "pending":
+        reasons.append("a manager has not yet checked your DBS and safeguarding training")
+    elif mentor.status != "active":
+        reasons.append(f"your profile is {mentor.status}")
+    if mentor.status != "pending":
+        if not dbs_current(mentor.dbs_checked_on, today):
+            reasons.append(f"you have no DBS check from the last {DBS_VALID_YEARS} years")
+        if not safeguarding_current(mentor.safeguarding_trained_on, today):
+            reasons.append("you have no safeguarding training recorded")
+    if mentor.slots_taken >= mentor.capacity:
+        reasons.append("you have as many mentees as you said you could take")
+    return reasons
+
+
+def _words(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+# --- A mentor's own changes -------------------------------------------------------------------------------
+
+def check_own_changes(mentor: Mentor, changes: dict[str, Any]) -> None:
+    """What a mentor may change about themselves: their own profile fields, capacity within 1 to 5 (and not
+    below the mentees they have now), and pausing or resuming. Anything else is refused naming the field."""
+    for name, value in changes.items():
+        if name == "version" or name in OWN_PROFILE_FIELDS:
+            continue
+        if name == "status" and (value == mentor.status or (mentor.status, value) in OWN_STATUS_STEPS):
+            continue
+        if value == getattr(mentor, name, object()):
+            continue  # sending back what is stored changes nothing
+        raise InvalidInput(name, "only a manager or an administrator may change this")
+    capacity = changes.get("capacity")
+    if capacity is not None and capacity != mentor.capacity:
+        if not MIN_CAPACITY <= capacity <= MAX_OWN_CAPACITY:
+            raise InvalidInput("capacity", f"must be between {MIN_CAPACITY} and {MAX_OWN_CAPACITY}; "
+                                           "a manager can agree more")
+        if capacity < mentor.slots_taken:
+            raise InvalidInput("capacity", f"cannot be fewer than the {mentor.slots_taken} mentees you have now")
+
+
+def own_profile(session: Session, viewer: Viewer) -> Mentor:
+    mentor = session.exec(select(Mentor).where(*scopes.own_mentor_profile(viewer))).first()
+    if mentor is None:
+        raise NotFound("mentor profile of user", viewer.id)
+    return mentor
+
+
+def update_own_profile(session: Session, viewer: Viewer, changes: dict[str, Any], *, version: int) -> Mentor:
+    mentor = own_profile(session, viewer)
+    check_own_changes(mentor, changes)
+    return records.update(session, records.MENTORS, mentor.id, MentorUpdate(**changes, version=version))
+
+
+def pause(session: Session, viewer: Viewer, *, version: int) -> Mentor:
+    """No new matches while paused; the mentees they have now stay theirs."""
+    mentor = own_profile(session, viewer)
+    if mentor.status != "active":
+        raise Conflict(f"Only an active profile can be paused; yours is {mentor.status}")
+    return records.update(session, records.MENTORS, mentor.id, MentorUpdate(status="paused", version=version))
+
+
+def resume(session: Session, viewer: Viewer, *, version: int) -> Mentor:
+    mentor = own_profile(session, viewer)
+    if mentor.status != "paused":
+        raise Conflict(f"Only a paused profile can be resumed; yours is {mentor.status}")
+    return records.update(session, records.MENTORS, mentor.id, MentorUpdate(status="active", version=version))
+
+
+# --- Signing up ------------------------------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    """Sign-up keeps only this between its question pages, never the password itself."""
+    return users.hasher.hash(password)
+
+
+def email_taken(session: Session, email: str) -> bool:
+    return users.by_email(session, email) is not None
+
+
+def departments(session: Session) -> dict[int, str]:
+    """The departments a mentor can belong to, by name."""
+    rows = session.exec(select(Department.id, Department.name).where(Department.status == "active")
+                        .order_by(Department.name)).all()
+    return dict(rows)
+
+
+def sign_up(session: Session, *, full_name: str, email: str, password_hash: str, department_id: int,
+            job_title: str, office_area: str | None, expertise: list[str], interests: list[str],
+            languages: list[str], availability: list[str], capacity: int) -> Mentor:
+    """A new account (role mentor) and a pending mentor profile, with no vetting dates, in one unit of work."""
+    if email_taken(session, email):
+        raise InvalidInput("email", EMAIL_TAKEN)
+    if department_id not in departments(session):
+        raise InvalidInput("department_id", "Select your department from the list")
+    if not MIN_CAPACITY <= capacity <= MAX_OWN_CAPACITY:
+        raise InvalidInput("capacity", f"The number of mentees must be between {MIN_CAPACITY} and {MAX_OWN_CAPACITY}")
+    try:
+        user = users.create_user(session, UserCreate(email=email, full_name=full_name, role="mentor",
+                                                     department_id=department_id))
+        user.password_hash = password_hash
+        mentor = records.create(session, records.MENTORS, MentorCreate(
+            user_id=user.id, department_id=department_id, job_title=job_title, office_area=office_area,
+            expertise=expertise, interests=interests, languages=languages, availability=availability,
+            capacity=capacity, status="pending", dbs_checked_on=None, safeguarding_trained_on=None))
+    except sa.exc.IntegrityError as error:  # the same e-mail signed up a moment ago, between check and insert
+        session.rollback()
+        raise InvalidInput("email", EMAIL_TAKEN) from error
+    return mentor
+
+
+# --- Vetting (managers and administrators) ------------------------------------------------------------------
+
+def pending(session: Session, today: date) -> list[dict[str, Any]]:
+    """Mentors waiting for vetting, longest-waiting first."""
+    rows = session.exec(select(Mentor, User.full_name, Department.name)
+                        .join(User, User.id == Mentor.user_id).join(Department, Department.id == Mentor.department_id)
+                        .where(Mentor.status == "pending").order_by(Mentor.created_at, Mentor.id)).all()
+    return [{"id": mentor.id, "full_name": name, "job_title": mentor.job_title, "department": department,
+             "signed_up_on": mentor.created_at.date(), "days_waiting": (today - mentor.created_at.date()).days}
+            for mentor, name, department in rows]
+
+
+def mentor_for_vetting(session: Session, mentor_id: int) -> dict[str, Any]:
+    """A mentor with the name, e-mail and department a manager needs to check them."""
+    row = session.exec(select(Mentor, User, Department).join(User, User.id == Mentor.user_id)
+                       .join(Department, Department.id == Mentor.department_id).where(Mentor.id == mentor_id)).first()
+    if row is None:
+        raise NotFound("mentor", mentor_id)
+    mentor, user, department = row
+    return {"mentor": mentor, "full_name": user.full_name, "email": user.email, "department": department.name}
+
+
+def _pending(session: Session, mentor_id: int) -> Mentor:
+    mentor = records.get(session, records.MENTORS, mentor_id)
+    if mentor.status != "pending":
+        raise Conflict(f"This mentor is no longer waiting for vetting (they are {mentor.status})")
+    return mentor
+
+
+def activate(session: Session, mentor_id: int, *, version: int, dbs_checked_on: date,
+             safeguarding_trained_on: date, today: date) -> Mentor:
+    """Vetted: the DBS check and safeguarding training dates recorded, and the mentor active for matching."""
+    _pending(session, mentor_id)
+    check_vetting_dates(dbs_checked_on, safeguarding_trained_on, today)
+    return records.update(session, records.MENTORS, mentor_id, MentorUpdate(
+        status="active", dbs_checked_on=dbs_checked_on, safeguarding_trained_on=safeguarding_trained_on,
+        version=version))
+
+
+def decline(session: Session, mentor_id: int, *, version: int, reason: str, actor_id: int | None) -> Mentor:
+    """Not taken on: the profile is withdrawn with the reason (nothing is deleted)."""
+    _pending(session, mentor_id)
+    return records.close(session, records.MENTORS, mentor_id, version=version, reason=reason, actor_id=actor_id)
+
+
+# --- Mentees and meetings ------------------------------------------------------------------------------------
+
+def mentees_with_meetings(session: Session, viewer: Viewer) -> list[dict[str, Any]]:
+    """The mentor's narrow view of each mentee (views.mentees), with the meetings logged, newest first."""
+    found = views.mentees(session, viewer.id)
+    ids = [item["match_id"] for item in found]
+    meetings: dict[int, list[Meeting]] = {match_id: [] for match_id in ids}
+    if ids:
+        for meeting in session.exec(select(Meeting).where(Meeting.match_id.in_(ids))
+                                    .order_by(Meeting.met_on.desc(), Meeting.id.desc())):
+            meetings[meeting.match_id].append(meeting)
+    return [item | {"meetings": meetings[item["match_id"]]} for item in found]
+
+
+def own_match(session: Session, viewer: Viewer, match_id: int) -> Match:
+    """One of the viewer's own mentoring matches; anyone else's is not found."""
+    match = session.exec(select(Match).where(Match.id == match_id, Match.kind == "mentoring",
+                                             *scopes.matches(viewer))).first()
+    if match is None:
+        raise NotFound("mentoring match", match_id)
+    return match
+
+
+def mentee_first_name(session: Session, match: Match) -> str:
+    person = session.get(CareLeaver, match.care_leaver_id)
+    return (person.preferred_name or person.first_name) if person and person.consent_share_mentors else "your mentee"
+
+
+def own_meeting(session: Session, viewer: Viewer, match_id: int, meeting_id: int) -> Meeting:
+    own_match(session, viewer, match_id)
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.match_id != match_id:
+        raise NotFound("meeting", meeting_id)
+    return meeting
+
+
+def check_meeting(match: Match, met_on: date, today: date) -> None:
+    """A meeting is logged, or corrected, only on a match under way, on a day from the match to today."""
+    if match.state not in lifecycle.HOLDING["mentoring"]:
+        raise Conflict(f"This mentoring is {lifecycle.STATE_LABELS.get(match.state, match.state).lower()}, "
+                       "so meetings can no longer be logged or changed on it")
+    if met_on > today:
+        raise InvalidInput("met_on", "The date you met must be today or in the past")
+    if met_on < match.created_at.date():
+        raise InvalidInput("met_on", f"The date you met must be on or after {_words(match.created_at.date())}, "
+                                     "when you were matched")
+
+
+def log_meeting(session: Session, viewer: Viewer, match_id: int, *, met_on: date, kind: str, note: str,
+                today: date) -> Meeting:
+    match = own_match(session, viewer, match_id)
+    check_meeting(match, met_on, today)
+    return lifecycle.log_meeting(session, match_id, met_on=met_on, kind=kind, note=note, today=today,
+                                 actor_id=viewer.id)
+
+
+def correct_meeting(session: Session, viewer: Viewer, match_id: int, meeting_id: int, *, met_on: date, kind: str,
+                    note: str, today: date) -> Meeting:
+    """A mentor puts right a meeting they logged: its date, how they met, the note."""
+    meeting = own_meeting(session, viewer, match_id, meeting_id)
+    check_meeting(session.get(Match, match_id), met_on, today)
+    meeting.met_on, meeting.kind, meeting.note = met_on, kind, note
+    session.flush()
+    return meeting
