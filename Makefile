@@ -43,6 +43,7 @@ bench: install
 	command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python -m bench.api_lists
 	$(BIN)/python -m bench.match_runs
+	$(BIN)/python -m bench.pages
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: install

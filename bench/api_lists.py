@@ -11,10 +11,8 @@ The care-leaver list also writes one audit row per record shown, as in productio
 import argparse
 import json
 import shutil
-import subprocess
-import tempfile
 
-from bench.common import OUT, machine, seeded, served
+from bench.common import OUT, machine, seeded, served, wrk
 
 QUERIES = {
     "departments": ["", "?status=active", "?sort=name"],
@@ -25,30 +23,11 @@ QUERIES = {
                      "?case_status=open&offset=9000", "?q=smith", "?former_uasc=true&sort=date_of_birth"],
 }
 WORKERS = {"sqlite": 2, "postgresql": 2}  # one per core; SQLite writers of both queue on a file lock (db.py)
-LUA = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1], {["Authorization"] = "Bearer %s"})
-end
-done = function(summary, latency, requests)
-  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout
-  io.write(string.format('{"requests": %%d, "p50_ms": %%.1f, "p95_ms": %%.1f, "max_ms": %%.1f, '
-    .. '"per_second": %%.0f, "errors": %%d}\\n', summary.requests, latency:percentile(50) / 1000,
-    latency:percentile(95) / 1000, latency.max / 1000, summary.requests / (summary.duration / 1e6), errors))
-end
-"""
 
 
 def load(base: str, token: str, endpoint: str, clients: int, seconds: int) -> dict:
-    paths = ", ".join(f'"/api/v1/{endpoint}{q}"' for q in QUERIES[endpoint])
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(LUA % (paths, token))
-        script.flush()
-        output = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s",
-                                 script.name, base], capture_output=True, text=True, check=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return wrk(base, [f"/api/v1/{endpoint}{q}" for q in QUERIES[endpoint]], ("Authorization", f"Bearer {token}"),
+               clients, seconds)
 
 
 def main() -> None:

@@ -1,11 +1,13 @@
 """What every benchmark shares: the machine it ran on, fresh databases at a given scale, a served app."""
 
+import json
 import os
 import platform
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +42,34 @@ def spread(values: list[float]) -> dict[str, float]:
     """Median and range of repeated measurements (each benchmark repeats three times)."""
     return {"median": round(statistics.median(values), 1), "min": round(min(values), 1),
             "max": round(max(values), 1), "n": len(values)}
+
+
+WRK_SCRIPT = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1], {["%s"] = "%s"})
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout
+  io.write(string.format('{"requests": %%d, "p50_ms": %%.1f, "p95_ms": %%.1f, "max_ms": %%.1f, '
+    .. '"per_second": %%.0f, "errors": %%d}\\n', summary.requests, latency:percentile(50) / 1000,
+    latency:percentile(95) / 1000, latency.max / 1000, summary.requests / (summary.duration / 1e6), errors))
+end
+"""
+
+
+def wrk(base: str, paths: list[str], header: tuple[str, str], clients: int, seconds: int) -> dict:
+    """`clients` connections of wrk (a C client, so the load is not starved by a Python client sharing the
+    cores) cycling through `paths` for `seconds`, each request carrying `header` (a token or a cookie)."""
+    listed = ", ".join(f'"{path}"' for path in paths)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT % (listed, *header))
+        script.flush()
+        output = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s",
+                                 script.name, base], capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def fresh_database(backend: str, name: str) -> str:
@@ -101,7 +131,7 @@ def free_port() -> int:
 @contextmanager
 def served(url: str, workers: int):
     port = free_port()
-    env = os.environ | {"DATABASE_URL": url}
+    env = os.environ | {"DATABASE_URL": url, "SECURE_COOKIES": "false"}  # plain HTTP on loopback
     OUT.mkdir(exist_ok=True)
     log = (OUT / "server.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(port), "--workers", str(workers)],

@@ -13,30 +13,14 @@ import argparse
 import json
 import re
 import shutil
-import subprocess
-import tempfile
 
 import httpx
 import sqlalchemy as sa
 
-from bench.common import OUT, load_average, machine, seeded, served, spread
+from bench.common import OUT, load_average, machine, seeded, served, spread, wrk
 from matching import db
 
 PASSWORD = "springboard-demo"
-LUA = """
-local paths = {%s}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1], {["Cookie"] = "%s"})
-end
-done = function(summary, latency, requests)
-  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout
-  io.write(string.format('{"requests": %%d, "p50_ms": %%.1f, "p95_ms": %%.1f, "max_ms": %%.1f, '
-    .. '"per_second": %%.0f, "errors": %%d}\\n', summary.requests, latency:percentile(50) / 1000,
-    latency:percentile(95) / 1000, latency.max / 1000, summary.requests / (summary.duration / 1e6), errors))
-end
-"""
 
 
 def pages(url: str) -> dict[str, tuple[str, list[str]]]:
@@ -69,19 +53,24 @@ def session_cookie(base: str, role: str) -> str:
     with httpx.Client(base_url=base, follow_redirects=False) as client:
         form = client.get("/sign-in").text
         token = re.search(r'name="_csrf_token" value="([^"]+)"', form).group(1)
-        client.post("/sign-in", data={"email": f"{role}@northbridge.example.gov.uk", "password": PASSWORD,
-                                      "_csrf_token": token})
+        signed = client.post("/sign-in", data={"email": f"{role}@northbridge.example.gov.uk", "password": PASSWORD,
+                                               "_csrf_token": token})
+        if signed.status_code != 303:
+            raise SystemExit(f"could not sign in as {role}: {signed.status_code}")
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
+def check(base: str, cookie: str, paths: list[str]) -> None:
+    """Every path answers 200 with a page for this person before it is measured: a redirect to the sign-in
+    page or an error page would be timed as if it were the page."""
+    for path in paths:
+        answer = httpx.get(base + path, headers={"Cookie": cookie}, follow_redirects=False, timeout=30)
+        if answer.status_code != 200 or "<h1" not in answer.text:
+            raise SystemExit(f"{path} answered {answer.status_code}, not the page: nothing measured")
+
+
 def load(base: str, cookie: str, paths: list[str], clients: int, seconds: int) -> dict:
-    listed = ", ".join(f'"{path}"' for path in paths)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(LUA % (listed, cookie))
-        script.flush()
-        output = subprocess.run(["wrk", "-t2", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s", "-s",
-                                 script.name, base], capture_output=True, text=True, check=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return wrk(base, paths, ("Cookie", cookie), clients, seconds)
 
 
 def main() -> None:
@@ -102,6 +91,7 @@ def main() -> None:
             for name, (role, paths) in pages(url).items():
                 if not paths:
                     continue
+                check(base, cookies[role], paths)
                 load(base, cookies[role], paths, args.clients, 2)  # warm up
                 before, runs = load_average(), []
                 for _ in range(args.repeats):

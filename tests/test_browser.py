@@ -134,3 +134,18 @@ def test_a_mentor_cannot_open_an_advisers_page(tab):
     response = tab.goto("/caseload")
     assert response.status == 403
     expect(tab.get_by_role("heading", name="You cannot see this page")).to_be_visible()
+
+
+def test_on_a_phone_the_menu_folds_behind_a_button(chromium, service):
+    context = chromium.new_context(base_url=service, viewport={"width": 375, "height": 740})
+    phone = context.new_page()
+    try:
+        sign_in(phone, "adviser")
+        menu = phone.get_by_role("button", name="Menu")
+        expect(menu).to_be_visible()
+        expect(phone.get_by_role("link", name="Proposals to review")).to_be_hidden()
+        menu.click()
+        expect(phone.get_by_role("link", name="Proposals to review")).to_be_visible()
+        assert serious_violations(phone) == []
+    finally:
+        context.close()
