@@ -14,6 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect, sync_playwright
 
+from tests.conftest import TEST_TODAY
 from tests.test_packaging_and_cli import _free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,7 +40,10 @@ class Served(str):
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     data = tmp_path_factory.mktemp("browser")
-    env = os.environ | {"DATA_DIR": str(data), "DATABASE_URL": "", "SECURE_COOKIES": "false"}
+    # The service runs on the suite's day, as the tests in this process do: the demo data is counted back
+    # from it, so a journey finds the same people whatever the calendar says.
+    env = os.environ | {"DATA_DIR": str(data), "DATABASE_URL": "", "SECURE_COOKIES": "false",
+                        "SPRINGBOARD_TODAY": TEST_TODAY.isoformat()}
     command = [sys.executable, "-m", "api"]
     for step in (["db", "upgrade"], ["demo"], ["match", "run"]):
         subprocess.run([*command, *step], env=env, check=True, capture_output=True)

@@ -48,3 +48,15 @@ def test_nothing_but_the_clock_asks_the_system_for_the_date():
              for path in (ROOT / folder).rglob("*.py") if path.name != "clock.py"
              for number, line in enumerate(path.read_text().splitlines(), 1) if SYSTEM_DATE.search(line)]
     assert found == []
+
+
+def test_the_day_set_in_the_environment_reaches_every_process():
+    """`springboard --today` exports it, so the server's worker processes keep the command's day."""
+    import os
+    import subprocess
+    import sys
+
+    found = subprocess.run([sys.executable, "-c", "from matching import clock; print(clock.today())"],
+                           env=os.environ | {clock.TODAY_VARIABLE: "2031-05-06"}, capture_output=True, text=True,
+                           check=True)
+    assert found.stdout.strip() == "2031-05-06"

@@ -18,6 +18,7 @@ import jobs
 import matching
 from api.cli import main
 from matching.settings import Settings
+from tests.conftest import TEST_TODAY
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +53,7 @@ def _free_port() -> int:
 
 
 def test_db_upgrade_demo_and_serve_from_the_command_line(tmp_path):
-    env = os.environ | {"DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
+    env = os.environ | {"DATA_DIR": str(tmp_path), "DATABASE_URL": "", "SPRINGBOARD_TODAY": TEST_TODAY.isoformat()}
     command = [sys.executable, "-m", "api"]
     upgraded = subprocess.run([*command, "db", "upgrade"], env=env, capture_output=True, text=True, check=True)
     assert "up to date" in upgraded.stdout

@@ -5,6 +5,7 @@ Start-up stays under a second: only click, the clock and the vocabularies are im
 inside the commands that use them (tests/test_platform.py checks `--help` loads none of them).
 """
 
+import os
 from pathlib import Path
 
 import click
@@ -21,6 +22,7 @@ IMPORT_KINDS = ("care-leavers", "mentors", "opportunities")
 def main(today) -> None:
     if today is not None:
         clock.CLOCK.fix(today.date())
+        os.environ[clock.TODAY_VARIABLE] = today.date().isoformat()  # for the server's worker processes
 
 
 def _url() -> str:

@@ -2,10 +2,12 @@
 CLI, the engine, the jobs and every stored timestamp a rule reads.
 
 Nothing else in the service asks the system for the date. Tests, notebooks and `springboard --today`
-fix the clock to a day; a fixed clock still ticks (from noon in London on that day), so timestamps keep
-their order and a test or a command run of a few minutes stays on its day.
+(or SPRINGBOARD_TODAY=YYYY-MM-DD in the environment) fix the clock to a day; a fixed clock still ticks
+(from noon in London on that day), so timestamps keep their order and a test or a command run of a few
+minutes stays on its day.
 """
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +51,11 @@ class Clock:
 
 
 CLOCK = Clock()
+# `springboard --today DAY` sets this, so the server's worker processes, started apart from the command,
+# keep the same day; tests set it for the services they start.
+TODAY_VARIABLE = "SPRINGBOARD_TODAY"
+if os.environ.get(TODAY_VARIABLE):
+    CLOCK.fix(date.fromisoformat(os.environ[TODAY_VARIABLE]))
 
 
 def utcnow() -> datetime:
