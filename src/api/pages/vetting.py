@@ -63,13 +63,18 @@ def _not_pending(request: Request, found: dict) -> Redirect:
                 f"{found['full_name']} is not waiting for vetting: their profile is {status}")
 
 
-@get("/mentors/{mentor_id:int}/vetting", sync_to_thread=True, opt=VETTERS)
-def vetting_form(request: Request, uow: NamedDependency[UnitOfWork], mentor_id: FromPath[int]) -> Template | Redirect:
+def _blank_form(request: Request, uow: UnitOfWork, mentor_id: int, render) -> Template | Redirect:
+    """A vetting or declining form for a mentor still waiting; anyone else goes back to the list."""
     with uow.read() as session:
         found = _mentor(session, mentor_id)
     if found["mentor"]["status"] != "pending":
         return _not_pending(request, found)
-    return _vetting_page(request, found, Form(), found["mentor"]["version"])
+    return render(request, found, Form(), found["mentor"]["version"])
+
+
+@get("/mentors/{mentor_id:int}/vetting", sync_to_thread=True, opt=VETTERS)
+def vetting_form(request: Request, uow: NamedDependency[UnitOfWork], mentor_id: FromPath[int]) -> Template | Redirect:
+    return _blank_form(request, uow, mentor_id, _vetting_page)
 
 
 @post("/mentors/{mentor_id:int}/vetting", sync_to_thread=True, opt=VETTERS)
@@ -105,11 +110,7 @@ def _decline_page(request: Request, found: dict, form: Form, mentor_version: int
 
 @get("/mentors/{mentor_id:int}/decline", sync_to_thread=True, opt=VETTERS)
 def decline_form(request: Request, uow: NamedDependency[UnitOfWork], mentor_id: FromPath[int]) -> Template | Redirect:
-    with uow.read() as session:
-        found = _mentor(session, mentor_id)
-    if found["mentor"]["status"] != "pending":
-        return _not_pending(request, found)
-    return _decline_page(request, found, Form(), found["mentor"]["version"])
+    return _blank_form(request, uow, mentor_id, _decline_page)
 
 
 @post("/mentors/{mentor_id:int}/decline", sync_to_thread=True, opt=VETTERS)
