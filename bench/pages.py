@@ -29,8 +29,8 @@ def pages(url: str) -> dict[str, tuple[str, list[str]]]:
     with engine.connect() as conn:
         adviser = conn.execute(sa.text("SELECT id FROM users WHERE email = :e"),
                                {"e": "adviser@northbridge.example.gov.uk"}).scalar()
-        people = conn.execute(sa.text("SELECT id FROM care_leavers WHERE personal_adviser_id = :a ORDER BY id LIMIT 5"),
-                              {"a": adviser}).scalars().all()
+        people = conn.execute(sa.text("SELECT id FROM care_leavers WHERE personal_adviser_id = :a ORDER BY id "
+                                      "LIMIT 20"), {"a": adviser}).scalars().all()
         match = conn.execute(sa.text("SELECT m.id FROM matches m JOIN care_leavers c ON c.id = m.care_leaver_id "
                                      "WHERE c.personal_adviser_id = :a ORDER BY m.id LIMIT 1"), {"a": adviser}).scalar()
     return {

@@ -56,7 +56,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_url(request: pytest.FixtureRequest) -> str:
     """A migrated database of this worker's own, created through the test role (which may CREATEDB)."""
     base = sa.make_url(PG_URL)
-    name = f"{base.database}_{_worker(request)}"
+    # A run without xdist is named by its process, so runs side by side never drop each other's database.
+    worker = _worker(request)
+    name = f"{base.database}_{worker}" if worker != "main" else f"{base.database}_main_{os.getpid()}"
     try:
         admin = sa.create_engine(base, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
         with admin.connect() as conn:
@@ -68,6 +70,8 @@ def pg_url(request: pytest.FixtureRequest) -> str:
         pytest.skip(f"PostgreSQL is not reachable at {base.render_as_string(hide_password=True)} "
                     f"({type(error.orig).__name__}); start it with `sudo .ci/pg-start`")
     url = base.set(database=name).render_as_string(hide_password=False)
+    if worker == "main":
+        request.addfinalizer(lambda: _drop(admin, url, name))
     db.upgrade(url)
     with db.engine_for(url).connect() as conn:
         _SEEDS[url] = {t: [dict(r._mapping) for r in conn.execute(sa.text(f'SELECT * FROM "{t}"'))]
@@ -76,6 +80,11 @@ def pg_url(request: pytest.FixtureRequest) -> str:
 
 
 _SEEDS: dict[str, dict[str, list[dict]]] = {}
+
+
+def _drop(admin: sa.Engine, url: str, name: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -21,6 +21,7 @@ def care_leaver(**overrides) -> dict:
         "ethnicity": "BAFR", "leaving_care_category": "former_relevant", "home_area": "E8",
         "interests": ["Music", "cooking"], "languages": ["english", "somali"], "in_touch": "YES",
         "current_activity": "G5", "accommodation": "U1", "consent_share_mentors": True,
+        "consent_share_employers": True, "right_to_work_confirmed": True,
     } | overrides
 
 

@@ -1,7 +1,7 @@
 """The adviser's journeys in a real headless Chromium on the demo borough, with axe on every page state:
 filter, search and page the caseload; open a young person and read the alternatives; record a contact
 (fixing an error on the way, and once with JavaScript off); try to close a case and see the rule; close
-one that may close, and re-open it."""
+one that may close, and re-open it, each after confirming."""
 
 # ruff: noqa: F811 (the fixtures imported from test_browser are parameters of the tests and helpers here)
 
@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
-from tests.test_browser import chromium, serious_violations, service, sign_in, tab  # noqa: F401 (fixtures)
+from tests.test_browser import chromium, plain_tab, serious_violations, service, sign_in, tab  # noqa: F401
 
 
 def _count(tab: Page) -> tuple[int, int, int]:
@@ -167,35 +167,54 @@ def test_an_adviser_closes_a_case_the_rule_allows_after_confirming_and_re_opens_
 
     tab.get_by_role("link", name="Re-open the case").click()
     expect(tab.locator("#rule")).to_contain_text("before their 25th birthday")
-    tab.get_by_role("button", name="Re-open the case").click()
-    expect(tab.locator(".govuk-error-summary")).to_be_visible()
+    assert serious_violations(tab) == []
+    tab.get_by_role("button", name="Continue").click()
+    summary = tab.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter who asked for support, and how")
     assert serious_violations(tab) == []
     tab.get_by_label("Who asked for support, and how?").fill("Rang the duty line about housing")
+    tab.get_by_role("button", name="Continue").click()
+    # Nothing has changed yet: what will happen, and the rule, then "Are you sure?"
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Are you sure you want to re-open the case?")
+    expect(tab.locator("#what-happens")).to_contain_text("back on the caseload")
+    expect(tab.locator("#rule")).to_contain_text("any time before their 25th birthday")
+    expect(tab.locator(".govuk-summary-list")).to_contain_text("Rang the duty line about housing")
+    expect(tab.get_by_label("Yes, re-open this case")).not_to_be_checked()
+    assert serious_violations(tab) == []
+    tab.get_by_role("button", name="Re-open the case").click()
+    expect(summary).to_contain_text("Select ‘Yes, re-open this case’ to re-open it")
+    expect(tab.locator(".govuk-notification-banner--success")).to_have_count(0)
+    assert serious_violations(tab) == []
+    tab.get_by_role("link", name="Cancel: keep the case closed").click()
+    expect(tab.locator(".govuk-tag", has_text="Case closed")).to_be_visible()  # cancelled: still closed
+
+    tab.get_by_role("link", name="Re-open the case").click()
+    tab.get_by_label("Who asked for support, and how?").fill("Rang the duty line about housing")
+    tab.get_by_role("button", name="Continue").click()
+    tab.get_by_label("Yes, re-open this case").check()
     tab.get_by_role("button", name="Re-open the case").click()
     expect(tab.get_by_role("alert")).to_contain_text(f"{name}’s case is open again")
     expect(tab.get_by_role("table", name="Closures, re-openings and refused attempts")).to_contain_text(
         "Rang the duty line about housing")
+    assert serious_violations(tab) == []
 
 
-def test_the_contact_form_works_with_javascript_off(chromium, service):
-    context = chromium.new_context(base_url=service, java_script_enabled=False)
-    tab = context.new_page()
-    try:
-        sign_in(tab, "adviser")
-        _rows(tab).nth(1).locator("td").first.locator("a").click()
-        tab.get_by_role("button", name="Record a contact").click()
-        tab.get_by_role("button", name="Record the contact").click()
-        summary = tab.locator(".govuk-error-summary")
-        expect(summary).to_contain_text("Enter the date of the contact")
-        expect(summary).to_contain_text("Select how you were in touch")
-        # (axe needs scripts, so it runs on these same page states in the tests above, not here)
-        _fill_date(tab, "contact_on", _server_today(tab))
-        tab.get_by_label("Visit").check()
-        tab.get_by_label("No - not in touch").check()
-        tab.get_by_label("Note (optional)").fill("Nobody answered the door")
-        tab.get_by_role("button", name="Record the contact").click()
-        expect(tab.get_by_role("alert")).to_contain_text("Contact recorded")
-        expect(tab.get_by_role("table", name="Contacts, newest first")).to_contain_text("Nobody answered the door")
-        expect(tab.get_by_text("No - not in touch", exact=True)).to_be_visible()
-    finally:
-        context.close()
+def test_the_contact_form_works_with_javascript_off(plain_tab):
+    tab = plain_tab
+    sign_in(tab, "adviser")
+    _rows(tab).nth(1).locator("td").first.locator("a").click()
+    tab.get_by_role("button", name="Record a contact").click()
+    tab.get_by_role("button", name="Record the contact").click()
+    summary = tab.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter the date of the contact")
+    expect(summary).to_contain_text("Select how you were in touch")
+    assert serious_violations(tab) == []  # the page as shown with JavaScript off
+    _fill_date(tab, "contact_on", _server_today(tab))
+    tab.get_by_label("Visit").check()
+    tab.get_by_label("No - not in touch").check()
+    tab.get_by_label("Note (optional)").fill("Nobody answered the door")
+    tab.get_by_role("button", name="Record the contact").click()
+    expect(tab.get_by_role("alert")).to_contain_text("Contact recorded")
+    expect(tab.get_by_role("table", name="Contacts, newest first")).to_contain_text("Nobody answered the door")
+    expect(tab.get_by_text("No - not in touch", exact=True)).to_be_visible()
+    assert serious_violations(tab) == []

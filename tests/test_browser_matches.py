@@ -1,13 +1,16 @@
 # ruff: noqa: F811 (the fixtures imported from test_browser are parameters here)
 """The match pipeline in a real headless Chromium on the demo borough: proposals across pages, rejecting
 (the reason error first) and approving, a match's page and its next steps (refer, introduce), a check-in,
-the follow-ups list; axe on every page state; the reject form with JavaScript off."""
+the follow-ups list, logging and correcting a meeting from a mentoring match's page; axe on every page
+state; the reject form and the meeting form with JavaScript off."""
 
 import re
 
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from tests.test_browser import chromium, serious_violations, service, sign_in, tab  # noqa: F401 (fixtures)
+from tests.test_browser_mentor import example_date, fill_date, log_a_call_after_the_date_error
 
 COUNT = re.compile(r"(\d+) young (?:people|person), (\d+) proposals?")
 
@@ -27,7 +30,7 @@ def _reject_with_the_reason_error_first(tab: Page, javascript: bool = True) -> N
     assert tab.title().startswith("Error: ")
     link = summary.get_by_role("link", name=re.compile("select why you are rejecting it"))
     expect(link).to_contain_text(title.split(": ", 1)[1])  # names the proposal
-    assert not javascript or serious_violations(tab) == []  # axe runs as a script: with it on only
+    assert serious_violations(tab) == []
     card = tab.locator(".govuk-summary-card", has=tab.locator(".govuk-error-message"))
     if javascript:  # GOV.UK Frontend's script moves focus to the field the summary links to
         link.click()
@@ -38,7 +41,7 @@ def _reject_with_the_reason_error_first(tab: Page, javascript: bool = True) -> N
     expect(tab.locator(".govuk-error-summary")).to_contain_text("explain in the note why you are rejecting it")
     card = tab.locator(".govuk-summary-card", has=tab.locator(".govuk-error-message"))
     expect(card.get_by_label("Other (explained in the note)")).to_be_checked()  # what was chosen is kept
-    assert not javascript or serious_violations(tab) == []  # axe runs as a script: with it on only
+    assert serious_violations(tab) == []
     card.get_by_label("Note", exact=True).fill("Has just started college full time")
     card.locator("button.govuk-button--warning").click()
     expect(tab.get_by_role("alert")).to_contain_text("Proposal rejected")
@@ -161,5 +164,74 @@ def test_the_reject_form_works_with_javascript_off(chromium, service):
         _, proposals = _count(tab)
         _reject_with_the_reason_error_first(tab, javascript=False)
         assert _count(tab)[1] == proposals - 1
+    finally:
+        context.close()
+
+
+def _mentoring_under_way(service) -> int:
+    """A mentoring match of the demo adviser's caseload that is under way (approved, introduced or active)."""
+    with sa.create_engine(service.database_url).connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT m.id FROM matches m JOIN care_leavers c ON c.id = m.care_leaver_id "
+            "JOIN users u ON u.id = c.personal_adviser_id WHERE u.email = 'adviser@northbridge.example.gov.uk' "
+            "AND m.kind = 'mentoring' AND m.state IN ('approved', 'introduced', 'active') "
+            "ORDER BY m.state DESC, m.id LIMIT 1")).scalar_one()
+
+
+def test_an_adviser_logs_then_corrects_a_meeting_from_the_match_page(tab, service):
+    match_id = _mentoring_under_way(service)
+    sign_in(tab, "adviser")
+    tab.goto(f"/matches/{match_id}")
+    expect(tab.locator(".govuk-caption-l")).to_contain_text("Mentoring match")
+    assert serious_violations(tab) == []
+    tab.get_by_role("button", name="Log a meeting").click()
+    expect(tab.get_by_role("heading", level=1)).to_contain_text("Log a meeting between ")
+    assert tab.locator("input[type=radio]:checked").count() == 0  # nothing preselected
+    assert serious_violations(tab) == []
+    note = tab.get_by_label("A short note about how it went (optional)")
+    note.fill("Met at the library, told to the adviser")
+    tab.get_by_role("button", name="Log meeting").click()
+    summary = tab.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter the date they met")
+    expect(summary).to_contain_text("Select how they met")
+    expect(note).to_have_value("Met at the library, told to the adviser")  # kept
+    assert serious_violations(tab) == []
+    day = example_date(tab, "met_on")
+    fill_date(tab, "met_on", day)
+    tab.get_by_label("Video call").check()
+    tab.get_by_role("button", name="Log meeting").click()
+    expect(tab.get_by_role("alert")).to_contain_text("and their mentor logged")
+    expect(tab.get_by_role("heading", level=1)).not_to_contain_text("Log a meeting")  # back on the match page
+    row = tab.locator("tr", has_text="Met at the library, told to the adviser")
+    expect(row).to_contain_text("Video call")
+    assert serious_violations(tab) == []
+
+    row.get_by_role("link", name=re.compile("^Change")).click()
+    expect(tab.get_by_role("heading", level=1)).to_contain_text("Change a meeting between ")
+    expect(tab.get_by_label("Video call")).to_be_checked()
+    assert serious_violations(tab) == []
+    tab.locator("#met_on-year").fill(str(int(day[2]) + 1))
+    tab.get_by_role("button", name="Save the change").click()
+    expect(tab.locator(".govuk-error-summary")).to_contain_text("The date they met must be today or in the past")
+    expect(tab.locator("#met_on-year")).to_have_value(str(int(day[2]) + 1))  # kept
+    assert serious_violations(tab) == []
+    fill_date(tab, "met_on", day)
+    tab.get_by_label("In person").check()
+    tab.get_by_role("button", name="Save the change").click()
+    expect(tab.get_by_role("alert")).to_contain_text("and their mentor corrected")
+    expect(tab.locator("tr", has_text="Met at the library, told to the adviser")).to_contain_text("In person")
+    assert serious_violations(tab) == []
+
+
+def test_an_adviser_logs_a_meeting_on_the_match_page_with_javascript_off(chromium, service):
+    match_id = _mentoring_under_way(service)
+    context = chromium.new_context(base_url=service, java_script_enabled=False)
+    plain = context.new_page()
+    try:
+        sign_in(plain, "adviser")
+        plain.goto(f"/matches/{match_id}")
+        plain.get_by_role("button", name="Log a meeting").click()
+        log_a_call_after_the_date_error(plain, "they", "Adviser's call, no scripts")
+        expect(plain.get_by_role("alert")).to_contain_text("and their mentor logged")
     finally:
         context.close()

@@ -137,7 +137,8 @@ def test_waiting_lists_open_cases_without_an_approved_match(client, on, engine, 
     from matching import db, lifecycle
 
     start = clock.today()
-    waiting, placed = _person(client), _person(client)
+    # The one placed may be: consent to share with employers and a right to work (the approval's rules).
+    waiting, placed = _person(client), _person(client, consent_share_employers=True, right_to_work_confirmed=True)
     job = client.post("/api/v1/opportunities", json=factories.opportunity(people["department"].department_id)).json()
     with db.session_scope(db.writer(engine)) as session:
         lifecycle.propose(session, care_leaver_id=waiting["id"], opportunity_id=job["id"])

@@ -7,6 +7,7 @@ import pytest
 
 from matching.council_settings import DEFAULT_WEIGHTS, MatchingSettings
 from matching.engine import features
+from matching.engine import reasons as words
 from matching.engine.rules import RULES, first_broken
 from matching.engine.scoring import reasons, weights_scorer
 from tests.engine_world import TODAY, job, match, mentor, person, world
@@ -108,17 +109,18 @@ def test_scores_are_in_range_and_reasons_are_in_words():
         assert said and len(said) <= 4
     said = reasons(state, "mentoring", ONE, ONE, scorer.contributions("mentoring", features.feature_matrix(
         state, "mentoring", ONE, ONE)))[0]
-    assert said == ["wants to work in construction", "1.2 km away", "both interested in construction",
-                    "both free on Tuesday"]  # the largest contributions first, at most four
-    assert features.describe(state, "mentoring", 0, 0, "languages") == "speaks Somali"
+    # The largest contributions first, at most four; the sector is named once (not again as an interest).
+    assert said == ["wants to work in construction", "1.2 km away", "similar interests and goals",
+                    "both free on Tuesday"]
+    assert words.describe(state, "mentoring", 0, 0, "languages") == "speaks Somali"
 
 
 def test_distance_and_waiting_in_words():
     young = person(created_at=person().created_at - timedelta(weeks=10))
     state = world([young], [], [job(area="E9")], today=(young.created_at + timedelta(weeks=20)).date())
     x = features.feature_matrix(state, "opportunity", ONE, ONE)
-    assert features.describe(state, "opportunity", 0, 0, "waiting") == "waiting 20 weeks"
-    km = features.describe(state, "opportunity", 0, 0, "distance")
+    assert words.describe(state, "opportunity", 0, 0, "waiting") == "waiting 20 weeks"
+    km = words.describe(state, "opportunity", 0, 0, "distance")
     assert km.endswith(" km away") and 0.5 < float(km.split()[0]) < 5  # E8 to E9 is about 2 km
     assert x[0, list(DEFAULT_WEIGHTS).index("waiting")] == pytest.approx(20 / 26)
 
@@ -129,3 +131,19 @@ def test_a_better_fit_scores_higher():
     x = features.feature_matrix(state, "mentoring", np.arange(2), np.zeros(2, dtype=np.int64))
     score = weights_scorer(SETTINGS).score("mentoring", x)
     assert score[0] > score[1]
+
+
+def test_each_reason_states_only_what_is_true_of_the_pair():
+    # WC2A and EC4A: centroids under 0.5 km apart, but not the same postcode district.
+    near = world([person(home_area="WC2A", days_available=["mon"], sector_preferences=["it and digital", "health"])],
+                 [mentor(office_area="EC4A", expertise=["it and digital", "health"])],
+                 [job(area="WC2A", hours_per_week=16.0, sector="IT and digital")])
+    assert words.describe(near, "mentoring", 0, 0, "distance").endswith(" km away")
+    assert words.describe(near, "opportunity", 0, 0, "distance") == "in the same postcode district"
+    # 16 hours need three days; one free day is not enough, so the criterion says nothing.
+    assert words.describe(near, "opportunity", 0, 0, "days") is None
+    assert words.describe(world([person()], [], [job(hours_per_week=16.0)]), "opportunity", 0, 0, "days") == \
+        "16 hours a week fits the 3 days a week they are free"
+    # Acronyms keep their capitals; an item holding "and" is quoted in a list of more than one.
+    assert words.describe(near, "opportunity", 0, 0, "sector") == "wants to work in IT and digital"
+    assert words.describe(near, "mentoring", 0, 0, "sector") == "wants to work in health and ‘IT and digital’"

@@ -1,6 +1,7 @@
 """The match lifecycle through the API: every transition, legal and illegal; slots taken atomically."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
@@ -10,16 +11,20 @@ from matching.clock import CLOCK
 from matching.models import ApiTokenCreate, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome, UserCreate
 from matching.services.users import create_token, create_user
 from tests import factories
+from tests.engine_world import TODAY
+
+# What the hard rules ask of a mentor before a proposal can be approved.
+VETTED = {"dbs_checked_on": TODAY - timedelta(days=200), "safeguarding_trained_on": TODAY - timedelta(days=200)}
 
 
 def _setup(client, people, engine, *, places=50, capacity=20):
     person = client.post("/api/v1/care-leavers", json=factories.care_leaver(
-        personal_adviser_id=people["adviser"].id, consent_share_employers=True)).json()
+        personal_adviser_id=people["adviser"].id, consent_share_employers=True, right_to_work_confirmed=True)).json()
     job = client.post("/api/v1/opportunities", json=factories.opportunity(
         people["department"].department_id, places=places)).json()
     with db.session_scope(db.writer(engine)) as session:
         mentor = Mentor(user_id=people["mentor"].id, department_id=people["mentor"].department_id,
-                        job_title="Head of Parks", capacity=capacity)
+                        job_title="Head of Parks", capacity=capacity, **VETTED)
         session.add(mentor)
     return person["id"], job["id"], mentor.id
 

@@ -1,12 +1,22 @@
-"""No personal data in application logs, through the journeys people make with the demo data."""
+"""Application logs: every unexpected error, once, with its request id, and no personal data, through the
+journeys people make with the demo data and in the log `springboard serve` writes to stderr."""
 
 import logging
+import os
 import re
+import socket
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
+import httpx
 import pytest
+import sqlalchemy as sa
 from fixtures import demo
 from fixtures.synthetic import DEMO_PASSWORD
+from litestar import Request, post
+from litestar.params import FromQuery
 from litestar.testing import TestClient
 from sqlmodel import select
 
@@ -14,6 +24,14 @@ from api.app import create_app
 from matching import db
 from matching.models import ApiTokenCreate, CareLeaver
 from matching.services import users
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Captured(logging.Handler):
@@ -75,3 +93,77 @@ def test_demo_journeys_leave_no_personal_data_in_the_logs(engine, settings):
                        person.case_reference):
             assert secret not in logged
         assert not re.search(rf"\b{person.home_area}\b", logged)
+
+
+SECRET = "Jane Smith"  # what a caller might put in a query string or a body: never logged
+
+
+def _planted_failure(app) -> None:
+    """A route whose failure carries personal data in its message and SQL parameters, as real ones do."""
+
+    @post("/api/v1/planted-failure", sync_to_thread=True)
+    def planted(request: Request, q: FromQuery[str] = "") -> None:
+        with request.app.state.uow.read() as session:
+            session.execute(sa.text("SELECT * FROM no_such_table WHERE name = :name"), {"name": q})
+
+    app.register(planted)
+
+
+def test_every_unexpected_error_is_logged_with_its_request_id_and_nothing_personal(client):
+    _planted_failure(client.app)
+    captured = Captured()
+    logging.getLogger().addHandler(captured)
+    try:
+        answers = [client.post("/api/v1/planted-failure", params={"q": SECRET}, json={"name": SECRET})
+                   for _ in range(3)]
+    finally:
+        logging.getLogger().removeHandler(captured)
+    lines = [r for r in captured.records if r.name == "springboard.errors"]
+    assert [a.status_code for a in answers] == [500] * 3 and len(lines) == 3
+    for answer, line in zip(answers, lines, strict=True):
+        rid = answer.headers["x-request-id"]
+        assert answer.json()["request_id"] == rid and line.request_id == rid and line.levelno == logging.ERROR
+        message = line.getMessage()
+        assert f"[request {rid}]" in message and "POST /api/v1/planted-failure" in message
+        assert "sqlalchemy.exc" in message and line.route == "/api/v1/planted-failure"
+        for personal in (SECRET, "Jane", "Smith", "no_such_table", "SELECT"):
+            assert personal not in message
+        assert SECRET not in answer.text  # nor in the answer (DEBUG is off)
+
+
+def test_springboard_serve_logs_unexpected_errors_to_stderr(tmp_path):
+    """The real command: uvicorn and Litestar as `springboard serve` sets them up, one worker."""
+    script = tmp_path / "serve_with_a_planted_failure.py"
+    script.write_text(
+        "import api.app\n"
+        "from tests.test_logs import _planted_failure\n"
+        "make = api.app.create_app\n"
+        "def create_app(*args):\n"
+        "    app = make(*args)\n"
+        "    _planted_failure(app)\n"
+        "    return app\n"
+        "api.app.create_app = create_app  # uvicorn looks the factory up by name, after this\n"
+        "from api.cli import main\n"
+        "main()\n")
+    port = _free_port()
+    env = os.environ | {"DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+                        "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
+    server = subprocess.Popen([sys.executable, str(script), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        started = []
+        for line in server.stderr:  # blocks until uvicorn says it is serving (or the process ends)
+            started.append(line)
+            if "Uvicorn running on" in line:
+                break
+        assert any("Uvicorn running on" in line for line in started), "".join(started)
+        answer = httpx.post(f"http://127.0.0.1:{port}/api/v1/planted-failure", params={"q": SECRET},
+                            json={"name": SECRET}, timeout=30)
+    finally:
+        server.terminate()
+        rest = server.communicate(timeout=30)[1]
+    assert answer.status_code == 500
+    rid = answer.headers["x-request-id"]
+    logged = [line for line in rest.splitlines() if f"[request {rid}]" in line]
+    assert len(logged) == 1 and "ERROR" in logged[0] and "POST /api/v1/planted-failure" in logged[0], rest
+    assert "Jane" not in rest and "Smith" not in rest

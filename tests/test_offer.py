@@ -1,10 +1,15 @@
 """The local offer: who is eligible, where each young person stands, and who has been missed."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from matching import db, offer
 from matching.clock import CLOCK
+from matching.dates import birthday, born_by
+from matching.models import CareLeaver, CareLeaverCreate
 from tests import factories
 
 BUILT_IN = ["council_tax_exemption", "rent_deposit", "higher_education_bursary", "apprenticeship_bursary",
@@ -78,3 +83,31 @@ def test_the_council_adds_its_own_entitlements(client, on, people):
     person = client.post("/api/v1/care-leavers", json=factories.care_leaver()).json()
     assert _standing(client, person)["leisure_pass"] == {"code": "leisure_pass", "label": "Free leisure centre pass",
                                                          "rule": "Aged 16 to 25", "eligible": True, "status": None}
+
+
+@settings(max_examples=400, deadline=None)
+@given(born=st.dates(date(1996, 1, 1), date(2012, 12, 31)), today=st.dates(date(2020, 1, 1), date(2032, 12, 31)),
+       years=st.integers(0, 26))
+def test_born_by_is_exactly_the_birthday_rule(born, today, years):
+    assert (birthday(born, years) <= today) is (born <= born_by(today, years))
+
+
+def test_the_count_of_missed_entitlements_is_the_length_of_the_list(engine, people):
+    """Counted in SQL for the overview, listed in Python for advisers: the two agree on a varied cohort."""
+    day = date(2028, 2, 29)
+    with CLOCK.fixed(day), db.session_scope(db.writer(engine)) as session:
+        advisers = [people["adviser"].id, people["other_adviser"].id]
+        for n in range(60):
+            born = date(2002, 2, 27) + timedelta(days=53 * n)
+            person = CareLeaver.model_validate(CareLeaverCreate(**factories.care_leaver(
+                date_of_birth=born.isoformat(), current_activity=["F1", "F4", "P1", "G4"][n % 4],
+                accommodation=["U1", "D1", "B1"][n % 3], personal_adviser_id=advisers[n % 2])))
+            person.case_status = "closed" if n % 11 == 0 else "open"
+            session.add(person)
+            session.flush()
+            if n % 3 == 0:
+                offer.record(session, person.id, "council_tax_exemption", ["told", "applied", "not_eligible"][n % 9 // 3],
+                             actor_id=None)
+        for adviser in (None, *advisers):
+            listed = offer.missed(session, today=day, adviser_id=adviser)
+            assert offer.missed_count(session, today=day, adviser_id=adviser) == len(listed) > 0

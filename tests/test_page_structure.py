@@ -72,6 +72,13 @@ def _path(path: str, role: str, examples: dict[str, str], engine) -> str:
             "JOIN meetings g ON g.match_id = m.id WHERE u.email = :e ORDER BY m.id LIMIT 1"),
             {"e": ACCOUNT["mentor"]}).one()
         values["match_id"], values["meeting_id"] = str(row[0]), str(row[1])
+    if "/meetings" in path and role in {"adviser", "manager"}:  # a meeting of a mentoring still under way
+        row = engine.connect().execute(sa.text(
+            "SELECT m.id, g.id FROM matches m JOIN care_leavers c ON c.id = m.care_leaver_id JOIN meetings g "
+            "ON g.match_id = m.id WHERE c.personal_adviser_id = (SELECT id FROM users WHERE email = :e) AND "
+            "m.kind = 'mentoring' AND m.state IN ('approved', 'introduced', 'active') ORDER BY m.id LIMIT 1"),
+            {"e": ACCOUNT["adviser"]}).one()
+        values["match_id"], values["meeting_id"] = str(row[0]), str(row[1])
     if "{to:str}" in path:
         values["to"] = "withdrawn"
     return re.sub(r"\{([a-z_]+):(?:int|str)\}", lambda m: values[m.group(1)], path)
@@ -102,6 +109,8 @@ def _check_every_page(browser, engine) -> None:
             if response.status_code >= 500:
                 problems.append(f"{role} {url}: {response.status_code}")
                 continue
+            if not response.headers.get("content-type", "").startswith("text/html"):
+                continue  # a download (CSV, XLSX), not a page
             seen += 1
             found = Structure()
             found.feed(response.text)

@@ -37,9 +37,9 @@ def test_sign_in_lands_on_the_role_home_and_sign_out_ends_the_session(browser):
 
 
 def test_signing_in_issues_a_new_session_id(browser, settings):
-    browser.get("/sign-in")
-    planted = browser.cookies.get("springboard_session")  # as if someone had set it in this browser
-    assert planted
+    planted = "0" * 64  # as if someone had set it in this browser before its owner signs in
+    browser.cookies.set("springboard_session", planted, domain="testserver.local")
+    assert browser.get("/sign-in").status_code == 200
     sign_in(browser, "adviser")
     assert browser.cookies.get("springboard_session") not in {None, planted}
     with TestClient(app=create_app(settings)) as attacker:
@@ -102,8 +102,10 @@ def _proposal(client, people, engine, adviser="adviser"):
     person = client.post("/api/v1/care-leavers", json=factories.care_leaver(
         personal_adviser_id=people[adviser].id), headers=people["manager"].headers).json()
     with db.session_scope(db.writer(engine)) as session:
+        vetted = clock.today() - timedelta(days=300)  # approval re-checks every rule, vetting included
         mentor = Mentor(user_id=people["mentor"].id, department_id=people["mentor"].department_id,
-                        job_title="Head of Parks", capacity=1)
+                        job_title="Head of Parks", capacity=1, office_area="E8", dbs_checked_on=vetted,
+                        safeguarding_trained_on=vetted)
         session.add(mentor)
         session.flush()
         match = lifecycle.propose(session, care_leaver_id=person["id"], mentor_id=mentor.id, score=0.8,
@@ -118,7 +120,8 @@ def test_an_adviser_approves_a_proposal_from_the_page_and_the_view_is_audited(br
     assert "both interested in music" in page.text and "80 out of 100" in page.text
     done = browser.post(f"/proposals/{match_id}", data={"_csrf_token": csrf(page.text), "version": "1",
                                                         "decision": "approve"})
-    assert "Proposal approved" in done.text
+    assert '<p class="govuk-notification-banner__heading">Proposal approved' in done.text  # a heading, not text
+    assert "&lt;p" not in done.text
     with db.session_scope(engine) as session:
         assert session.get(Match, match_id).state == "approved"
         audited = session.exec(select(AuditEvent).where(AuditEvent.entity_id == person_id,

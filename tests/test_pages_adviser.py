@@ -58,6 +58,7 @@ def world(browser, people, engine):
     found = {
         # 19, in education, seen 10 days ago, reviewed a month ago, a match under way
         "amy": _person(browser, people, case_reference="REF-AMY", first_name="Amy", family_name="Zeta",
+                       consent_share_employers=True, right_to_work_confirmed=True,
                        date_of_birth=_born(19), in_touch="YES", current_activity="F2",
                        last_contact_on=(TODAY - 10 * DAY).isoformat(),
                        pathway_plan_reviewed_on=add_months(TODAY, -1).isoformat()),
@@ -372,27 +373,124 @@ def test_a_stale_form_says_so_and_takes_the_current_version(browser, people, eng
     assert 'name="version" value="1"' in stale.text
 
 
-@pytest.mark.parametrize("today,allowed", [(date(2030, 6, 14), True), (date(2030, 6, 15), False)])
-def test_a_closed_case_reopens_until_the_25th_birthday(browser, people, engine, today, allowed):
+def _closed_person(browser, people, first_name: str = "Rae") -> dict:
+    """Born 15 June 2005 (25 on 15 June 2030), closed on 1 July 2026 after declining support."""
     CLOCK.fix(date(2026, 7, 1))
-    person = _person(browser, people, date_of_birth=BORN.isoformat(), first_name="Rae", family_name="Open")
+    person = _person(browser, people, date_of_birth=BORN.isoformat(), first_name=first_name, family_name="Open")
     closed = browser.post(f"/api/v1/care-leavers/{person['id']}/close", headers=people["manager"].headers, json={
-        "version": 1, "reason_code": "support_declined", "support_offered_on": "2026-06-20"}).json()
+        "version": 1, "reason_code": "support_declined", "support_offered_on": "2026-06-20"})
+    assert closed.status_code == 200
+    return closed.json()
+
+
+def _stored(engine, person_id: int) -> tuple[str, list[tuple[str, str]]]:
+    """The case's status and its case events (action, note) in order."""
+    with db.session_scope(engine) as session:
+        events = session.exec(select(CaseEvent).where(CaseEvent.care_leaver_id == person_id)
+                              .order_by(CaseEvent.id)).all()
+        return session.get(CareLeaver, person_id).case_status, [(e.action, e.note) for e in events]
+
+
+def _hidden(text: str) -> dict[str, str]:
+    return dict(re.findall(r'<input type="hidden" name="([\w-]+)" value="([^"]*)"', text))
+
+
+@pytest.mark.parametrize("today,allowed", [(date(2030, 6, 14), True), (date(2030, 6, 15), False)])
+def test_a_closed_case_reopens_until_the_25th_birthday_after_confirming(browser, people, engine, today, allowed):
+    person = _closed_person(browser, people)
     CLOCK.fix(today)
     sign_in(browser, "adviser")
     form = browser.get(f"/young-people/{person['id']}/reopen")
-    assert "25th birthday" in form.text and "15 June 2030" in form.text
+    assert "25th birthday" in form.text and "15 June 2030" in form.text and "checked" not in form.text
     token = csrf(form.text)
     short = browser.post(f"/young-people/{person['id']}/reopen", data={"_csrf_token": token, "version": "2",
                                                                        "note": "x"})
-    assert short.status_code == 400 and 'href="#note"' in short.text
-    answer = browser.post(f"/young-people/{person['id']}/reopen", data={
-        "_csrf_token": token, "version": str(closed["version"]), "note": "Rang asking for help with housing"})
+    assert short.status_code == 400 and 'href="#note">Who asked for support, and how must be 3 characters' in short.text
+    assert ">x</textarea>" in short.text and 'id="note-error"' in short.text  # the field's message, input kept
+    asked = browser.post(f"/young-people/{person['id']}/reopen", data={
+        "_csrf_token": token, "version": str(person["version"]), "note": "Rang asking for help with housing"})
+    if not allowed:
+        assert asked.status_code == 400 and "This case cannot be re-opened. Children Act 1989 s.23CZB" in asked.text
+        assert "before their 25th birthday" in asked.text and ">Rang asking for help with housing</textarea>" in asked.text
+        assert "govuk-notification-banner--success" not in asked.text
+        assert _stored(engine, person["id"]) == ("closed", [("closed", ""), ("reopen_refused", "")])
+        return
+    # Nothing changes until it is confirmed: the confirmation says what will happen and the rule.
+    assert asked.status_code == 200 and "Are you sure you want to re-open the case?" in asked.text
+    assert asked.text.count("<h1") == 1 and "<title>Are you sure you want to re-open Rae Open’s case?" in asked.text
+    for words in ("Rang asking for help with housing", "back on the caseload", "any time before their 25th birthday",
+                  "turns 25 on 15 June 2030", "Yes, re-open this case", "Cancel: keep the case closed"):
+        assert words in asked.text, words
+    assert "checked" not in asked.text  # the "Yes" is not ticked for them
+    assert _stored(engine, person["id"]) == ("closed", [("closed", "")])
+    hidden = _hidden(asked.text)
+    assert hidden["note"] == "Rang asking for help with housing" and hidden["version"] == str(person["version"])
+    unsure = browser.post(f"/young-people/{person['id']}/reopen/confirm", data=hidden)
+    assert unsure.status_code == 400 and 'href="#confirm">Select ‘Yes, re-open this case’ to re-open it' in unsure.text
+    assert "govuk-notification-banner--success" not in unsure.text
+    assert _stored(engine, person["id"]) == ("closed", [("closed", "")])
+    reopened = browser.post(f"/young-people/{person['id']}/reopen/confirm", data={**hidden, "confirm": "yes"})
+    assert "Rae Open’s case is open again" in reopened.text and "govuk-notification-banner--success" in reopened.text
+    assert _stored(engine, person["id"]) == ("open", [("closed", ""), ("reopened", "Rang asking for help with housing")])
     with db.session_scope(engine) as session:
-        status = session.get(CareLeaver, person["id"]).case_status
-    if allowed:
-        assert "Rae Open’s case is open again" in answer.text and status == "open"
-    else:
-        assert answer.status_code == 400 and "This case cannot be re-opened." in answer.text
-        assert "before their 25th birthday" in answer.text and "Rang asking for help with housing" in answer.text
-        assert "govuk-notification-banner--success" not in answer.text and status == "closed"
+        updates = session.exec(select(AuditEvent).where(AuditEvent.entity_id == person["id"],
+                                                        AuditEvent.action == "update")).all()
+        assert [u.route for u in updates] == [f"POST /young-people/{person['id']}/reopen/confirm"]
+
+
+def test_a_reopening_confirmed_on_the_25th_birthday_is_refused_in_words(browser, people, engine):
+    """The rule is checked again when the change is made: the day may have moved on since the first step."""
+    person = _closed_person(browser, people)
+    CLOCK.fix(date(2030, 6, 14))
+    sign_in(browser, "adviser")
+    token = csrf(browser.get(f"/young-people/{person['id']}/reopen").text)
+    asked = browser.post(f"/young-people/{person['id']}/reopen", data={
+        "_csrf_token": token, "version": str(person["version"]), "note": "Asked by email"})
+    assert asked.status_code == 200
+    CLOCK.fix(date(2030, 6, 15))
+    sign_in(browser, "adviser")  # a day later the session has expired
+    late = browser.post(f"/young-people/{person['id']}/reopen/confirm", data={
+        **_hidden(asked.text), "_csrf_token": csrf(browser.get("/caseload").text), "confirm": "yes"})
+    assert late.status_code == 400 and "This case cannot be re-opened." in late.text
+    assert ">Asked by email</textarea>" in late.text and "govuk-notification-banner--success" not in late.text
+    assert _stored(engine, person["id"]) == ("closed", [("closed", ""), ("reopen_refused", "")])
+
+
+def test_a_stale_reopening_says_so_and_takes_the_current_version(browser, people, engine):
+    person = _closed_person(browser, people)
+    CLOCK.fix(date(2027, 1, 4))
+    sign_in(browser, "adviser")
+    token = csrf(browser.get(f"/young-people/{person['id']}/reopen").text)
+    stale = browser.post(f"/young-people/{person['id']}/reopen", data={"_csrf_token": token, "version": "1",
+                                                                       "note": "Asked by email"})
+    assert stale.status_code == 400 and "Someone else changed this young person’s record" in stale.text
+    assert f'name="version" value="{person["version"]}"' in stale.text and ">Asked by email</textarea>" in stale.text
+    tampered = browser.post(f"/young-people/{person['id']}/reopen/confirm", data={
+        "_csrf_token": token, "version": "1", "note": "Asked by email", "confirm": "yes"})
+    assert tampered.status_code == 400 and "Someone else changed" in tampered.text
+    assert _stored(engine, person["id"])[0] == "closed"
+
+
+def test_an_open_case_cannot_be_reopened(browser, people, engine, world):
+    amy = world["amy"]["id"]
+    page = browser.get(f"/young-people/{amy}/reopen")
+    assert "This case is open." in page.text and "<textarea" not in page.text
+    answer = browser.post(f"/young-people/{amy}/reopen/confirm", data={
+        "_csrf_token": csrf(page.text), "version": "1", "note": "Asked by email", "confirm": "yes"})
+    assert answer.status_code == 400 and "is open" in answer.text
+    assert _stored(engine, amy) == ("open", [])
+
+
+def test_an_unexpected_error_on_a_page_is_a_gov_uk_500_with_the_menu_and_nothing_of_the_error(browser, people,
+                                                                                               world, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("Amy Zeta 2007-01-01")  # an error's text can carry personal data
+
+    monkeypatch.setattr("matching.caseload.search", broken)
+    page = browser.get("/caseload")
+    assert page.status_code == 500 and "Sorry, there is a problem with the service" in page.text
+    assert 'href="/caseload"' in page.text and "Proposals to review" in page.text  # the adviser's menu
+    assert re.search(r'<strong class="sb-request-id">[0-9a-f]{16}</strong>', page.text)
+    assert "Amy" not in page.text and "RuntimeError" not in page.text
+    browser.cookies.clear()
+    assert 'aria-label="Menu"' not in browser.get("/no-such-page").text  # signed out: the plain page

@@ -241,7 +241,9 @@ def test_the_referrals_list_shows_every_stage_a_department_may_see_and_nothing_e
             for i, state in enumerate(sorted(lifecycle.REFERRED))}
     hidden = {state: _referral(client, people, engine, job["id"], state, first_name=f"Hidden{i}")
               for i, state in enumerate(["proposed", "approved", "withdrawn_unreferred"])}
-    _referral(client, people, engine, job["id"], "started", first_name="NoConsent", consent_share_employers=False)
+    withdrew, _ = _referral(client, people, engine, job["id"], "started", first_name="NoConsent")
+    with db.session_scope(db.writer(engine)) as session:  # consent withdrawn after the referral
+        session.get(CareLeaver, withdrew).consent_share_employers = False
     _referral(client, people, engine, other["id"], "started", first_name="Elsewhere")
     gardener = _referral(client, people, engine, second["id"], "interviewed", first_name="Gardening")
     sign_in(browser, "department")

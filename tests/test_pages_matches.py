@@ -4,19 +4,22 @@ steps, check-ins, follow-ups; form errors, refusals, scope and audit."""
 import re
 from datetime import date, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
 from matching import db, lifecycle, scopes
 from matching.clock import CLOCK
-from matching.models import AuditEvent, CareLeaver, CheckIn, Match, MatchEvent, Mentor, Opportunity, Outcome
+from matching.models import AuditEvent, CareLeaver, CheckIn, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome
 from tests import factories
 from tests.conftest import TEST_TODAY
 from tests.test_pages import csrf, sign_in
+from tests.test_pages_mentor import meeting_fields, meeting_refusals
 
 
 def _person(session, adviser_id: int, family: str) -> CareLeaver:
-    fields = factories.care_leaver(family_name=family, personal_adviser_id=adviser_id, consent_share_employers=True)
+    fields = factories.care_leaver(family_name=family, personal_adviser_id=adviser_id, consent_share_employers=True,
+                                   right_to_work_confirmed=True)
     fields["date_of_birth"] = date.fromisoformat(fields["date_of_birth"])
     person = CareLeaver(**fields)
     session.add(person)
@@ -28,8 +31,10 @@ def _world(engine, people, *, mine: int = 1, theirs: int = 0, capacity: int = 5,
     """`mine` young people on the adviser's caseload and `theirs` on the other adviser's, each proposed one
     mentor and one opportunity. Returns ids."""
     with db.session_scope(db.writer(engine)) as session:
+        # Vetted, and people with the right to work: approval re-checks every hard rule of the pair.
         mentor = Mentor(user_id=people["mentor"].id, department_id=people["mentor"].department_id,
-                        job_title="Head of Parks", capacity=capacity)
+                        job_title="Head of Parks", capacity=capacity, office_area="E8",
+                        dbs_checked_on=date(2025, 1, 1), safeguarding_trained_on=date(2025, 1, 1))
         job = Opportunity(**{**factories.opportunity(people["department"].department_id, places=places),
                              "closes_on": TEST_TODAY + timedelta(days=30), "starts_on": None})
         session.add_all([mentor, job])
@@ -340,3 +345,145 @@ def test_follow_ups_list_what_is_due_most_overdue_first(browser, people, engine)
     assert f'/matches/{world["theirs"][0]["opportunity"]}' in everyone
     only_theirs = browser.get(f"/follow-ups?adviser={people['other_adviser'].id}").text
     assert f'/matches/{world["theirs"][0]["opportunity"]}' in only_theirs and f"/matches/{first}" not in only_theirs
+
+
+# Meetings logged and corrected from a mentoring match's page ------------------------------------------
+
+def _under_way(engine, people, *, mine: int = 1, theirs: int = 0) -> dict:
+    """Mentoring proposed on 1 November and approved on the 2nd: meetings can be logged from the 1st to today."""
+    with CLOCK.fixed(date(2026, 11, 1)):
+        world = _world(engine, people, mine=mine, theirs=theirs)
+    for who in ("mine", "theirs"):
+        for item in world[who]:
+            _approve(engine, item["mentoring"], day=date(2026, 11, 2))
+    return world
+
+
+def test_an_adviser_logs_a_meeting_from_the_match_page_and_the_mentor_sees_it(browser, people, engine):
+    world = _under_way(engine, people)
+    match_id, person_id = world["mine"][0]["mentoring"], world["mine"][0]["person"]
+    sign_in(browser, "adviser")
+    page = browser.get(f"/matches/{match_id}")
+    assert "No meetings have been logged" in page.text and f'href="/matches/{match_id}/meetings/new"' in page.text
+    form = browser.get(f"/matches/{match_id}/meetings/new")
+    assert "When did they meet?" in form.text and "Log a meeting between " in form.text
+    assert 'type="radio"' in form.text and "checked" not in form.text  # nothing preselected
+    logged = browser.post(f"/matches/{match_id}/meetings", data={"_csrf_token": csrf(form.text),
+                                                                 **meeting_fields(date(2026, 11, 20), "in_person",
+                                                                                   "Coffee near college")})
+    assert logged.status_code == 200 and "govuk-notification-banner--success" in logged.text
+    assert "and their mentor logged" in logged.text
+    assert "20 November 2026" in logged.text and "Coffee near college" in logged.text and "In person" in logged.text
+    with db.session_scope(engine) as session:
+        meeting = session.exec(select(Meeting).where(Meeting.match_id == match_id)).one()
+        assert (meeting.met_on, meeting.kind, meeting.note, meeting.logged_by_id) == (
+            date(2026, 11, 20), "in_person", "Coffee near college", people["adviser"].id)
+        rows = session.exec(select(AuditEvent).where(AuditEvent.route == f"POST /matches/{match_id}/meetings")).all()
+        assert {(r.entity, r.entity_id, r.action, r.actor_id) for r in rows} == {
+            ("meeting", meeting.id, "create", people["adviser"].id),
+            ("care_leaver", person_id, "update", people["adviser"].id)}
+        read = session.exec(select(AuditEvent).where(AuditEvent.route == f"GET /matches/{match_id}/meetings/new")).all()
+        assert [(r.entity, r.entity_id, r.action) for r in read] == [("care_leaver", person_id, "read")]
+    assert f'href="/matches/{match_id}/meetings/{meeting.id}"' in logged.text
+    browser.cookies.clear()
+    sign_in(browser, "mentor")
+    assert "Coffee near college" in browser.get("/mentees").text  # the mentor's own list shows it too
+
+
+@pytest.mark.parametrize("fields,expected", meeting_refusals("they"))
+def test_a_refused_meeting_on_the_match_page_is_summarised_and_keeps_what_was_typed(browser, people, engine, fields,
+                                                                                    expected):
+    match_id = _under_way(engine, people)["mine"][0]["mentoring"]
+    sign_in(browser, "adviser")
+    token = csrf(browser.get(f"/matches/{match_id}").text)
+    refused = browser.post(f"/matches/{match_id}/meetings", data={"_csrf_token": token, **fields})
+    assert refused.status_code == 400 and "<title>Error: " in refused.text
+    assert "govuk-notification-banner--success" not in refused.text
+    summary = re.search(r'<div class="govuk-error-summary".*?</ul>', refused.text, re.S).group(0)
+    assert re.findall(r'href="#([\w-]+)"', summary) == list(expected)
+    for anchor, message in expected.items():
+        assert f'id="{anchor.removesuffix("-day")}-error"' in refused.text and message in refused.text
+    assert ">Walk in the park</textarea>" in refused.text
+    if fields["met_on-year"]:
+        assert f'name="met_on-year" type="text" value="{fields["met_on-year"]}"' in refused.text
+    with db.session_scope(engine) as session:
+        assert session.exec(select(Meeting)).all() == []
+        assert session.exec(select(AuditEvent).where(AuditEvent.entity == "meeting")).all() == []
+
+
+def test_an_adviser_corrects_a_meeting_the_mentor_logged(browser, people, engine):
+    world = _under_way(engine, people)
+    match_id, person_id = world["mine"][0]["mentoring"], world["mine"][0]["person"]
+    with db.session_scope(db.writer(engine)) as session:
+        meeting = Meeting(match_id=match_id, met_on=date(2026, 11, 3), kind="call", note="First call",
+                          logged_by_id=people["mentor"].id)
+        session.add(meeting)
+        session.flush()
+        meeting_id = meeting.id
+    sign_in(browser, "adviser")
+    url = f"/matches/{match_id}/meetings/{meeting_id}"
+    assert f'href="{url}"' in browser.get(f"/matches/{match_id}").text
+    form = browser.get(url)
+    assert 'name="met_on-day" type="text" value="3"' in form.text and 'value="call" checked' in form.text
+    assert ">First call</textarea>" in form.text and "Change a meeting between " in form.text
+    token = csrf(form.text)
+    refused = browser.post(url, data={"_csrf_token": token, **meeting_fields(date(2026, 12, 1), note="Moved")})
+    assert refused.status_code == 400 and ">Moved</textarea>" in refused.text
+    assert "The date they met must be today or in the past" in refused.text
+    corrected = browser.post(url, data={"_csrf_token": token, **meeting_fields(date(2026, 11, 4), "video", "Video, not a call")})
+    assert "and their mentor corrected" in corrected.text and "4 November 2026" in corrected.text
+    with db.session_scope(engine) as session:
+        stored = session.get(Meeting, meeting_id)
+        assert (stored.met_on, stored.kind, stored.note) == (date(2026, 11, 4), "video", "Video, not a call")
+        rows = session.exec(select(AuditEvent).where(AuditEvent.route == f"POST {url}")).all()
+        assert {(r.entity, r.entity_id, r.action, r.actor_id) for r in rows} == {
+            ("meeting", meeting_id, "correct", people["adviser"].id),
+            ("care_leaver", person_id, "update", people["adviser"].id)}
+
+
+def test_meetings_on_another_advisers_match_are_not_found_but_a_manager_may_log_them(browser, people, engine):
+    world = _under_way(engine, people, mine=0, theirs=1)
+    theirs = world["theirs"][0]["mentoring"]
+    with db.session_scope(db.writer(engine)) as session:
+        meeting = Meeting(match_id=theirs, met_on=date(2026, 11, 3), kind="call", note="First call")
+        session.add(meeting)
+        session.flush()
+        meeting_id = meeting.id
+    sign_in(browser, "adviser")
+    token = csrf(browser.get("/proposals").text)
+    for method, path in [("GET", f"/matches/{theirs}/meetings/new"), ("POST", f"/matches/{theirs}/meetings"),
+                         ("GET", f"/matches/{theirs}/meetings/{meeting_id}"),
+                         ("POST", f"/matches/{theirs}/meetings/{meeting_id}")]:
+        assert browser.request(method, path, data={"_csrf_token": token, **meeting_fields(date(2026, 11, 20))}
+                               ).status_code == 404, (method, path)
+    with db.session_scope(engine) as session:
+        assert [(m.met_on, m.note) for m in session.exec(select(Meeting))] == [(date(2026, 11, 3), "First call")]
+    browser.cookies.clear()
+    sign_in(browser, "manager")
+    token = csrf(browser.get(f"/matches/{theirs}").text)
+    logged = browser.post(f"/matches/{theirs}/meetings", data={"_csrf_token": token, **meeting_fields(date(2026, 11, 20))})
+    assert "and their mentor logged" in logged.text
+    with db.session_scope(engine) as session:
+        assert len(session.exec(select(Meeting)).all()) == 2
+
+
+def test_no_meeting_is_logged_on_an_opportunity_a_proposal_or_an_ended_mentoring(browser, people, engine):
+    world = _world(engine, people)
+    proposed, job = world["mine"][0]["mentoring"], world["mine"][0]["opportunity"]
+    sign_in(browser, "adviser")
+    token = csrf(browser.get(f"/matches/{proposed}").text)
+    assert f"/matches/{proposed}/meetings/new" not in browser.get(f"/matches/{proposed}").text
+    assert browser.get(f"/matches/{job}/meetings/new").status_code == 404  # an opportunity has no meetings
+    refused = browser.post(f"/matches/{proposed}/meetings", data={"_csrf_token": token, **meeting_fields(TEST_TODAY)})
+    assert refused.status_code == 400 and "This mentoring is proposed" in refused.text
+    _approve(engine, proposed)
+    with db.session_scope(db.writer(engine)) as session:
+        for step, version_read in (("introduced", 2), ("active", 3), ("completed", 4)):
+            lifecycle.transition(session, proposed, lifecycle.Change(step, version_read), actor_id=None)
+    ended = browser.get(f"/matches/{proposed}")
+    assert "No meetings have been logged" in ended.text and f"/matches/{proposed}/meetings/new" not in ended.text
+    refused = browser.post(f"/matches/{proposed}/meetings", data={"_csrf_token": token, **meeting_fields(TEST_TODAY)})
+    assert refused.status_code == 400 and "This mentoring is completed" in refused.text
+    assert 'value="23"' in refused.text
+    with db.session_scope(engine) as session:
+        assert session.exec(select(Meeting)).all() == []

@@ -11,6 +11,7 @@ from matching.clock import CLOCK
 from matching.models import AuditEvent, CareLeaver, Match, Meeting, Mentor, User, UserCreate
 from matching.services.users import authenticate, create_user
 from tests import factories
+from tests.conftest import PASSWORD
 from tests.test_pages import csrf, sign_in
 
 SIGN_UP = "/mentors/sign-up"
@@ -358,7 +359,7 @@ def test_a_mentor_pauses_keeping_their_mentees_and_resumes(browser, engine, own)
 
 # --- Mentees and meetings ----------------------------------------------------------------------------------
 
-def _meeting(day: date | None, kind: str = "video", note: str = "Walk in the park") -> dict[str, str]:
+def meeting_fields(day: date | None, kind: str = "video", note: str = "Walk in the park") -> dict[str, str]:
     parts = {"day": str(day.day), "month": str(day.month), "year": str(day.year)} if day else {
         "day": "", "month": "", "year": ""}
     return {f"met_on-{part}": value for part, value in parts.items()} | {"kind": kind, "note": note}
@@ -374,7 +375,7 @@ def test_mentees_show_first_name_goals_and_meetings_newest_first(browser, people
     form = browser.get(f"/mentees/{own['match_id']}/meetings/new")
     assert 'type="radio"' in form.text and "checked" not in form.text  # nothing preselected
     logged = browser.post(f"/mentees/{own['match_id']}/meetings", data={"_csrf_token": token,
-                                                                        **_meeting(date(2026, 11, 20))})
+                                                                        **meeting_fields(date(2026, 11, 20))})
     assert "Meeting with Sam logged" in logged.text
     assert logged.text.index("20 November 2026") < logged.text.index("3 November 2026")
     with db.session_scope(engine) as session:
@@ -383,13 +384,19 @@ def test_mentees_show_first_name_goals_and_meetings_newest_first(browser, people
                                                          ("care_leaver", "update"), ("meeting", "create")}
 
 
-@pytest.mark.parametrize("fields,expected", [
-    (_meeting(None, kind=""), {"met_on-day": "Enter the date you met", "kind": "Select how you met"}),
-    (_meeting(date(2026, 11, 24)), {"met_on-day": "The date you met must be today or in the past"}),
-    (_meeting(date(2026, 10, 31)), {"met_on-day": "The date you met must be on or after 1 November 2026"}),
-    ({**_meeting(date(2026, 11, 20)), "met_on-day": "31", "met_on-month": "2"},
-     {"met_on-day": "The date you met must be a real date"}),
-])
+def meeting_refusals(who: str) -> list[tuple[dict[str, str], dict[str, str]]]:
+    """A meeting refused by the form or by mentoring.check_meeting (matched on 1 November), worded for who met;
+    the mentor's pages and the match's page (test_pages_matches) ask the same."""
+    return [
+        (meeting_fields(None, kind=""), {"met_on-day": f"Enter the date {who} met", "kind": f"Select how {who} met"}),
+        (meeting_fields(date(2026, 11, 24)), {"met_on-day": f"The date {who} met must be today or in the past"}),
+        (meeting_fields(date(2026, 10, 31)), {"met_on-day": f"The date {who} met must be on or after 1 November 2026"}),
+        ({**meeting_fields(date(2026, 11, 20)), "met_on-day": "31", "met_on-month": "2"},
+         {"met_on-day": f"The date {who} met must be a real date"}),
+    ]
+
+
+@pytest.mark.parametrize("fields,expected", meeting_refusals("you"))
 def test_a_refused_meeting_shows_the_error_summary_and_keeps_what_was_typed(browser, engine, own, fields, expected):
     sign_in(browser, "mentor")
     token = csrf(browser.get("/mentees").text)
@@ -414,7 +421,7 @@ def test_no_meeting_is_logged_or_corrected_on_an_ended_match(browser, engine, ow
     sign_in(browser, "mentor")
     token = csrf(browser.get("/mentees").text)
     for url in (f"/mentees/{own['match_id']}/meetings", f"/mentees/{own['match_id']}/meetings/{own['meeting_id']}"):
-        refused = browser.post(url, data={"_csrf_token": token, **_meeting(date(2026, 11, 20))})
+        refused = browser.post(url, data={"_csrf_token": token, **meeting_fields(date(2026, 11, 20))})
         assert refused.status_code == 400 and summary_links(refused.text) == ["main-content"]
         assert "This mentoring is completed" in refused.text and 'value="20"' in refused.text
 
@@ -426,9 +433,9 @@ def test_a_mentor_corrects_a_meeting_and_the_correction_is_audited(browser, peop
     assert 'name="met_on-day" type="text" value="3"' in form.text and 'value="call" checked' in form.text
     assert ">First call</textarea>" in form.text
     token = csrf(form.text)
-    refused = browser.post(url, data={"_csrf_token": token, **_meeting(date(2026, 12, 1), note="Moved")})
+    refused = browser.post(url, data={"_csrf_token": token, **meeting_fields(date(2026, 12, 1), note="Moved")})
     assert refused.status_code == 400 and ">Moved</textarea>" in refused.text
-    corrected = browser.post(url, data={"_csrf_token": token, **_meeting(date(2026, 11, 4), "in_person", "Coffee")})
+    corrected = browser.post(url, data={"_csrf_token": token, **meeting_fields(date(2026, 11, 4), "in_person", "Coffee")})
     assert "Meeting with Sam corrected" in corrected.text and "4 November 2026" in corrected.text
     with db.session_scope(engine) as session:
         meeting = session.get(Meeting, own["meeting_id"])
@@ -449,9 +456,9 @@ def test_a_mentor_cannot_see_or_correct_another_mentors_meetings(browser, people
     url = f"/mentees/{own['match_id']}/meetings/{own['meeting_id']}"
     assert browser.get(url).status_code == 404
     assert browser.get(f"/mentees/{own['match_id']}/meetings/new").status_code == 404
-    assert browser.post(url, data={"_csrf_token": token, **_meeting(date(2026, 11, 4))}).status_code == 404
+    assert browser.post(url, data={"_csrf_token": token, **meeting_fields(date(2026, 11, 4))}).status_code == 404
     assert browser.post(f"/mentees/{own['match_id']}/meetings", data={
-        "_csrf_token": token, **_meeting(date(2026, 11, 4))}).status_code == 404
+        "_csrf_token": token, **meeting_fields(date(2026, 11, 4))}).status_code == 404
     assert browser.get("/profile").status_code == 404  # no profile of their own any more
     with db.session_scope(engine) as session:
         assert session.get(Meeting, own["meeting_id"]).met_on == date(2026, 11, 3)
@@ -465,3 +472,108 @@ def test_the_email_question_is_rate_limited_so_addresses_cannot_be_swept(browser
                        token).status_code for n in range(11)]
     assert statuses[:10] == [303] * 10 and statuses[10] == 429
     assert sign_in(browser, "manager").status_code == 303  # sign-in keeps its own allowance
+
+
+# --- A mentor's own name and email ---------------------------------------------------------------------------
+
+def _account(browser, **fields):
+    form = browser.get("/profile/account")
+    posted = {"full_name": "Test mentor", "email": "mentor@test.example.gov.uk", "current_password": "",
+              "version": version_in(form.text)} | fields
+    return browser.post("/profile/account", data={**posted, "_csrf_token": csrf(form.text)})
+
+
+def test_a_mentor_changes_their_name_without_a_password_and_it_is_audited(browser, people, engine, own):
+    sign_in(browser, "mentor")
+    profile = browser.get("/profile")
+    assert 'href="/profile/account#full_name"' in profile.text and 'href="/profile/account#email"' in profile.text
+    form = browser.get("/profile/account")
+    assert 'value="Test mentor"' in form.text and 'value="mentor@test.example.gov.uk"' in form.text
+    assert 'autocomplete="current-password"' in form.text and "dbs_checked_on" not in form.text
+    saved = _account(browser, full_name="Tess Mentor-Jones", role="admin",
+                     department_id=str(people["other_department"].department_id))
+    assert "Your name is saved" in saved.text and "govuk-notification-banner--success" in saved.text
+    assert "Tess Mentor-Jones" in saved.text
+    with db.session_scope(engine) as session:
+        user = session.get(User, people["mentor"].id)
+        assert (user.full_name, user.email, user.role, user.department_id) == (
+            "Tess Mentor-Jones", "mentor@test.example.gov.uk", "mentor", people["mentor"].department_id)
+        mentor = session.get(Mentor, own["mentor_id"])
+        assert (mentor.department_id, mentor.status, mentor.dbs_checked_on) == (
+            people["mentor"].department_id, "active", date(2025, 1, 1))
+        rows = session.exec(select(AuditEvent).where(AuditEvent.entity == "mentor")).all()
+        assert [(r.entity_id, r.action, r.actor_id, r.route) for r in rows] == [
+            (own["mentor_id"], "account", people["mentor"].id, "POST /profile/account")]
+    same = _account(browser, full_name="Tess Mentor-Jones")  # nothing new: said, never green, not audited
+    assert "Nothing was changed" in same.text and "govuk-notification-banner--success" not in same.text
+    with db.session_scope(engine) as session:
+        assert len(session.exec(select(AuditEvent).where(AuditEvent.entity == "mentor")).all()) == 1
+
+
+def test_a_new_email_needs_the_password_and_becomes_the_sign_in(browser, people, engine, own):
+    sign_in(browser, "mentor")
+    saved = _account(browser, email=" Tess.New@Test.Example.gov.uk ", current_password=PASSWORD)
+    assert "Your email address is saved" in saved.text and "Sign in with your new email address" in saved.text
+    with db.session_scope(engine) as session:
+        assert session.get(User, people["mentor"].id).email == "tess.new@test.example.gov.uk"
+        assert [r.action for r in session.exec(select(AuditEvent).where(AuditEvent.entity == "mentor"))] == ["account"]
+    browser.cookies.clear()
+    assert sign_in(browser, "mentor").status_code == 200  # the old address no longer signs in
+    token = csrf(browser.get("/sign-in").text)
+    signed = browser.post("/sign-in", data={"email": "tess.new@test.example.gov.uk", "password": PASSWORD,
+                                            "_csrf_token": token}, follow_redirects=False)
+    assert signed.status_code == 303 and signed.headers["location"] == "/mentees"
+
+
+@pytest.mark.parametrize("fields,expected", [
+    ({"full_name": "", "email": "not-an-email"},
+     {"full_name": "Enter your full name",
+      "email": "Enter an email address in the correct format, like name@northbridge.gov.uk"}),
+    ({"full_name": "Tess New", "email": "tess.new@test.example.gov.uk"},
+     {"current_password": "Enter your current password to change your email address"}),
+    ({"full_name": "Tess New", "email": "tess.new@test.example.gov.uk", "current_password": "not my password"},
+     {"current_password": "The password is not right"}),
+    ({"full_name": "Tess New", "email": "Manager@test.example.gov.uk", "current_password": PASSWORD},
+     {"email": mentoring.EMAIL_IN_USE}),
+])
+def test_account_errors_are_summarised_named_and_keep_what_was_typed(browser, people, engine, own, fields,
+                                                                      expected):
+    sign_in(browser, "mentor")
+    refused = _account(browser, **fields)
+    assert refused.status_code == 400 and "<title>Error: " in refused.text
+    assert "govuk-notification-banner--success" not in refused.text
+    assert summary_links(refused.text) == list(expected)
+    for anchor, message in expected.items():
+        assert f'id="{anchor}-error"' in refused.text and message in refused.text
+    assert f'value="{fields["email"]}"' in refused.text  # kept
+    if fields["full_name"]:
+        assert f'value="{fields["full_name"]}"' in refused.text
+    assert PASSWORD not in refused.text and "not my password" not in refused.text  # a password never comes back
+    with db.session_scope(engine) as session:
+        user = session.get(User, people["mentor"].id)
+        assert (user.full_name, user.email) == ("Test mentor", "mentor@test.example.gov.uk")
+        assert session.exec(select(AuditEvent).where(AuditEvent.entity == "mentor")).all() == []
+
+
+def test_a_stale_account_form_saves_nothing_and_says_so(browser, people, engine, own):
+    sign_in(browser, "mentor")
+    form = browser.get("/profile/account")
+    with db.session_scope(db.writer(engine)) as session:
+        session.get(User, people["mentor"].id).full_name = "Changed Elsewhere"
+    stale = browser.post("/profile/account", data={"_csrf_token": csrf(form.text), "version": version_in(form.text),
+                                                   "full_name": "Tess New", "email": "mentor@test.example.gov.uk"})
+    assert "Nothing was saved" in stale.text and "govuk-notification-banner--success" not in stale.text
+    assert 'value="Changed Elsewhere"' in stale.text
+    with db.session_scope(engine) as session:
+        assert session.get(User, people["mentor"].id).full_name == "Changed Elsewhere"
+
+
+def test_a_mentor_without_a_profile_has_no_account_page(browser, people, engine):
+    sign_in(browser, "mentor")
+    assert browser.get("/profile/account").status_code == 404
+    token = csrf(browser.get("/sign-in").text)
+    posted = browser.post("/profile/account", data={"_csrf_token": token, "version": "1", "full_name": "Someone Else",
+                                                    "email": "mentor@test.example.gov.uk"})
+    assert posted.status_code == 404
+    with db.session_scope(engine) as session:
+        assert session.get(User, people["mentor"].id).full_name == "Test mentor"

@@ -38,6 +38,10 @@ async def require_access(connection: ASGIConnection, handler: BaseRouteHandler) 
     """Async so that Litestar runs it on the event loop, not on a worker thread (see pages.require_role)."""
     policy: Policy | None = handler.opt.get("policy")
     action: str | None = handler.opt.get("action")
+    if policy is None and handler.http_methods == {"OPTIONS"}:
+        # Litestar's own answer to OPTIONS (a CORS preflight): 204 with the Allow header, no data. A preflight
+        # carries no credentials, so the sign-in middleware lets it through and there is no user to check.
+        return
     user: Principal = connection.user
     access = policy.get(user.role) if policy else None
     if access is None or action not in access.actions:

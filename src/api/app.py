@@ -15,9 +15,9 @@ from litestar.template.config import TemplateConfig
 from api.access import require_access
 from api.auth import IdentityCache, bearer_auth
 from api.cases import AttentionController, CaseController, EntitlementController, LocalOfferController
-from api.deps import UnitOfWork, provide_uow
+from api.deps import UnitOfWork, provide_uow, refuse_impossible_input
 from api.engine import controllers as engine_controllers
-from api.errors import EXCEPTION_HANDLERS
+from api.errors import EXCEPTION_HANDLERS, document_problems
 from api.health import health
 from api.matches import MatchController
 from api.pages import pages_router
@@ -64,11 +64,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     sessions = SessionConfig(key="springboard_session", max_age=8 * 3600, secure=settings.secure_cookies,
                                        httponly=True, samesite="lax", renew_on_access=True, exclude=NO_COOKIES)
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, api_v1(), pages_router(),
                         create_static_files_router(path="/static", directories=[HERE / "static"])],
         dependencies={"uow": Provide(provide_uow, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[refuse_impossible_input],
         # api/errors.py logs each unexpected error once, without its message; Litestar's own traceback
         # (in debug mode) would log it a second time with the values in it.
         logging_config=LoggingConfig(log_exceptions="never"),
@@ -83,3 +84,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
                                      render_plugins=[swagger_ui()]),
         debug=settings.debug,
     )
+    document_problems(app)
+    return app

@@ -41,6 +41,12 @@ WORKER_START_SECONDS = 90
 def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from matching.settings import get_settings
+
+    if get_settings().scheduler_in_serve:  # one instance on SQLite: no separate worker to run
+        from jobs import worker
+
+        worker.start_in_background(get_settings())
     # No access log: its lines carry query strings (a search for a name is personal data in a log).
     # With several workers uvicorn restarts one that does not answer its health check in time; starting
     # takes ten seconds or more (scikit-learn), past uvicorn's default of five, so workers were killed
@@ -48,6 +54,65 @@ def serve(host: str, port: int, workers: int) -> None:
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, log_level="info", access_log=False,
                 timeout_worker_healthcheck=WORKER_START_SECONDS)
+
+
+@main.command(name="worker", help="Run the scheduled jobs (one worker leads at a time; the others wait).")
+def worker_command() -> None:
+    import logging
+    import signal
+    import threading
+
+    from jobs import worker
+    from matching.settings import get_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.lead(get_settings(), stop)
+
+
+@main.group(name="jobs", help="The scheduled jobs: what they are, when they run next and how they last ended.")
+def jobs_group() -> None:
+    pass
+
+
+@jobs_group.command(name="list", help="Each job with its next run, its last run and that run's result.")
+def jobs_list() -> None:
+    from datetime import UTC, datetime
+
+    from jobs import registry, runner, worker
+    from matching import db, notifications
+
+    engine = db.engine_for(_url())
+    next_runs = worker.next_runs(engine)
+    with db.session_scope(engine) as session:
+        last, outbox = runner.last_runs(session), notifications.waiting(session)
+    for name, job in sorted(registry.all_jobs().items()):
+        upcoming = next_runs.get(name)
+        when = (datetime.fromtimestamp(upcoming, UTC).astimezone(clock.ZONE).strftime("%Y-%m-%d %H:%M")
+                if upcoming else "not scheduled (no worker has led yet)")
+        run = last.get(name)
+        ran = (f"{run.started_at.astimezone(clock.ZONE):%Y-%m-%d %H:%M} {run.result}: {run.summary}" if run
+               else "never run")
+        click.echo(f"{name}\n  {job.description}\n  next: {when}\n  last: {ran}")
+    if leader := worker.leader(engine):
+        click.echo(f"Leader: {leader}")
+    click.echo("Outbox: " + (", ".join(f"{n} {status}" for status, n in sorted(outbox.items())) or "empty"))
+
+
+@jobs_group.command(name="run", help="Run the job NAME now, here, recorded like a scheduled run.")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    from jobs import runner
+
+    try:
+        run = runner.run_job(name)
+    except LookupError as error:
+        raise click.BadParameter(str(error), param_hint="NAME") from None
+    click.echo(f"{name} (run {run.id}) {run.result}: {run.summary}")
+    if run.result != "ok":
+        raise click.exceptions.Exit(1)
 
 
 @main.group(name="db", help="The database schema.")
@@ -268,3 +333,66 @@ def match_fairness() -> None:
 
     with db.session_scope(db.engine_for(_url())) as session:
         click.echo(json.dumps(engine.fairness(session), indent=2))
+
+
+@main.group(name="report", help="Reports: the cohort, and the statutory care-leaver return (SSDA903 OC3).")
+def report_group() -> None:
+    pass
+
+
+def _write(content: str | bytes, output: Path | None) -> None:
+    if output is None:
+        click.echo(content, nl=False)
+    else:
+        output.write_bytes(content if isinstance(content, bytes) else content.encode())
+        click.echo(f"Written to {output}", err=True)
+
+
+@report_group.command(name="oc3", help="The OC3 return for the year ending 31 March YYYY, as CSV, once every row "
+                                       "passes the return's checks (failing rows are listed on standard error).")
+@click.option("--year", required=True, type=int,
+              help="The collection year's end: 2026 for 1 April 2025 to 31 March 2026.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here (default: standard output).")
+@click.option("--with-errors", is_flag=True, help="Produce the file even when rows fail the checks.")
+def report_oc3(year: int, output: Path | None, with_errors: bool) -> None:
+    from matching import db
+    from matching.reports import export, oc3
+
+    if year not in oc3.years_offered(clock.today()):
+        offered = oc3.years_offered(clock.today())
+        raise click.BadParameter(f"must be a year from {offered[-1]} to {offered[0]}", param_hint="--year")
+    engine = db.engine_for(_url())
+    with db.session_scope(engine) as session:
+        result = oc3.build_return(session, year, today=clock.today())
+    for row, rules in result.failing_rows:
+        for rule in rules:
+            click.echo(f"{row.child}: rule {rule.code}: {rule.message}", err=True)
+    notes = sorted({note for row in result.rows for note in row.notes if not note.startswith("The birthday window")})
+    for note in notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(f"{result.year.label}: {len(result.rows)} rows, {len(result.failing_rows)} failing.", err=True)
+    if result.failures and not with_errors:
+        click.echo("The file was not produced: correct the failing rows, or use --with-errors.", err=True)
+        raise click.exceptions.Exit(1)
+    with db.session_scope(db.writer(engine)) as session:
+        export.record_download(session, report="oc3", actor_id=None, period=year, route="cli report oc3")
+    _write(export.csv_text(oc3.file_rows(result)), output)
+
+
+@report_group.command(name="cohort", help="The cohort report (small numbers withheld) as CSV or XLSX.")
+@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: standard "
+                                                                                "output; XLSX needs a file).")
+def report_cohort(file_format: str, output: Path | None) -> None:
+    from matching import db
+    from matching.reports import cohort, export
+
+    if file_format == "xlsx" and output is None:
+        raise click.BadParameter("an XLSX workbook needs a file to go to", param_hint="--output")
+    engine = db.engine_for(_url())
+    with db.session_scope(engine) as session:
+        rows = cohort.flat_rows(cohort.cohort(session, today=clock.today()))
+    with db.session_scope(db.writer(engine)) as session:
+        export.record_download(session, report="cohort", actor_id=None, route="cli report cohort")
+    _write(export.xlsx_bytes(rows, "Cohort") if file_format == "xlsx" else export.csv_text(rows), output)

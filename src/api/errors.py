@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from litestar import MediaType, Request, Response
+from litestar import Litestar, Request, Response
 from litestar.exceptions import (
     HTTPException,
     NotAuthorizedException,
@@ -24,11 +24,13 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.response import Redirect, Template
+from litestar.routes import HTTPRoute
 from litestar.types import Scope
+from pydantic import BaseModel, ConfigDict, Field
 
-from matching import clock
 from matching.errors import Conflict, DatabaseBusy, InvalidInput, NotFound, StaleVersion
 
 log = logging.getLogger("springboard.errors")
@@ -100,8 +102,54 @@ def _log_unexpected(request: Request, exc: Exception, rid: str) -> None:
     where = " <- ".join(f"{frame.filename.rsplit('/src/', 1)[-1]}:{frame.lineno} {frame.name}"
                         for frame in reversed(frames[-6:]))
     route = request.scope.get("path_template") or "(no route)"
-    log.error("unexpected %s.%s on %s %s [request %s] at %s", type(exc).__module__, type(exc).__qualname__,
-              request.method, route, rid, where)
+    error = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    # The same facts as fields too, for a structured (JSON) formatter; the route is its template, never the path.
+    log.error("unexpected %s on %s %s [request %s] at %s", error, request.method, route, rid, where,
+              extra={"request_id": rid, "method": request.method, "route": route, "error": error, "where": where})
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="The query parameter or body field, dotted for a nested one (value.weights)")
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: how the JSON API answers every error."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: int
+    title: str | None = None
+    detail: str | None = None
+    type: str | None = None
+    errors: list[FieldProblem] | None = Field(None, description="What was refused, field by field (400, 422)")
+    allowed_next: list[str] | None = Field(None, description="The states a match may move to from here (409)")
+    request_id: str | None = Field(None, description="Quote it when reporting a server error (500)")
+
+
+PROBLEMS = {
+    400: "The request is malformed: a parameter or field has the wrong type, is missing or is out of range",
+    401: "No valid API token: send 'Authorization: Bearer <token>'",
+    403: "Your role may not do this",
+    404: "No such record, or none you may see",
+    409: "A conflict: the record changed since you read it (send the version you read), or the step is not "
+         "allowed from its state",
+    422: "A value the rules refuse, naming the field and the reason",
+    503: "The database is busy or unavailable; try again shortly",
+}
+
+
+def document_problems(app: Litestar, prefix: str = "/api/") -> None:
+    """Every JSON operation documents each problem it can answer with, in its real shape (the schema
+    Litestar writes for its own 400 is not the body these handlers send), so a client, and schemathesis's
+    status-code and response-schema checks, know them all."""
+    responses = {status: ResponseSpec(data_container=Problem, description=description, generate_examples=False,
+                                      media_type="application/problem+json")
+                 for status, description in PROBLEMS.items()}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and route.path.startswith(prefix):
+            for handler in route.route_handlers:
+                handler.responses = responses | dict(handler.responses or {})
 
 
 PAGES = {
@@ -120,13 +168,9 @@ def _page(request: Request, status: int, rid: str) -> Template:
     if status == 403 and request.method == "POST":
         message = "The form had expired or came from another site. Go back, reload the page and try again."
     # Signed-in visitors keep their menu (no personal data in it); nothing about the request is echoed.
-    from api.pages.common import MENUS  # the pages import this module's neighbours: imported when needed
+    from api.pages.common import error_page  # the pages import this module's neighbours: imported when needed
 
-    user = request.scope.get("user")
-    return Template(template_name="error.html", status_code=status, media_type=MediaType.HTML, context={
-        "title": title, "message": message, "request_id": rid if status >= 500 else None, "user": user,
-        "menu": MENUS.get(getattr(user, "role", None), []), "here": request.url.path, "notice": None,
-        "errors": {}, "today": clock.today(), "oidc": False})
+    return error_page(request, status, title, message, rid if status >= 500 else None)
 
 
 def handle(request: Request, exc: Exception) -> Response:

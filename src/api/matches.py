@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from api.access import Access
 from api.auth import Principal
 from api.deps import UnitOfWork, actor_id
-from api.resources import Limit, Offset
+from api.resources import IdFilter, Limit, Offset
 from matching import clock, lifecycle, scopes
 from matching.errors import InvalidInput, NotFound
 from matching.models import CheckIn, Match, MatchEvent, Meeting
@@ -79,7 +79,7 @@ class MatchController(Controller):
     @get("/", sync_to_thread=True, opt=rule("list"), summary="List matches I may see")
     def list_matches(self, request: Request, uow: NamedDependency[UnitOfWork],
                      in_state: Annotated[str | None, QueryParameter(name="state", max_length=20)] = None,
-                     care_leaver_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+                     care_leaver_id: IdFilter = None,
                      limit: Limit = 20, offset: Offset = 0) -> OffsetPagination[dict[str, Any]]:
         conditions = scopes.matches(request.user) + [column == value for column, value in (
             (Match.state, in_state), (Match.care_leaver_id, care_leaver_id)) if value is not None]

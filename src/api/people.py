@@ -15,7 +15,7 @@ from api.access import Access
 from api.deps import UnitOfWork, actor_id
 from api.matches import MeetingIn, meeting_view
 from api.records import audit_care_leaver_reads
-from api.resources import Limit, Offset
+from api.resources import IdFilter, Limit, Offset
 from matching import clock, lifecycle
 from matching.errors import NotFound
 from matching.models import (
@@ -82,8 +82,7 @@ class AccountsController(Controller):
     @get("/audit-events", sync_to_thread=True, opt=rule(MANAGER, "list"),
          summary="Who read or changed which care leaver's record (identifiers only)")
     def audit_events(self, uow: NamedDependency[UnitOfWork],
-                     actor_id: Annotated[int | None, QueryParameter(ge=1)] = None,
-                     entity_id: Annotated[int | None, QueryParameter(ge=1)] = None,
+                     actor_id: IdFilter = None, entity_id: IdFilter = None,
                      action: Annotated[str | None, QueryParameter(max_length=12)] = None,
                      since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None,
                      limit: Limit = 20, offset: Offset = 0) -> OffsetPagination[AuditEventPublic]:

@@ -7,7 +7,7 @@ from litestar.params import QueryParameter
 from sqlmodel import Session
 
 from api.deps import UnitOfWork, actor_id, client_address
-from api.resources import audited_read, resource_controller
+from api.resources import IdFilter, audited_read, resource_controller
 from matching import vocab
 from matching.services import audit, records
 
@@ -16,7 +16,6 @@ def _one_of(vocabulary: dict[str, str]) -> Any:
     return Annotated[Literal[tuple(vocabulary)] | None, QueryParameter()]  # type: ignore[valid-type]
 
 
-OptionalId = Annotated[int | None, QueryParameter(ge=1)]
 OptionalBool = Annotated[bool | None, QueryParameter()]
 
 
@@ -24,18 +23,18 @@ def department_filters(status: _one_of(vocab.RECORD_STATUSES) = None) -> dict[st
     return {"status": status}
 
 
-def mentor_filters(department_id: OptionalId = None,
+def mentor_filters(department_id: IdFilter = None,
                    status: _one_of(vocab.MENTOR_STATUSES) = None) -> dict[str, Any]:
     return {"department_id": department_id, "status": status}
 
 
-def opportunity_filters(department_id: OptionalId = None, kind: _one_of(vocab.OPPORTUNITY_KINDS) = None,
+def opportunity_filters(department_id: IdFilter = None, kind: _one_of(vocab.OPPORTUNITY_KINDS) = None,
                         status: _one_of(vocab.OPPORTUNITY_STATUSES) = None,
                         ring_fenced: OptionalBool = None) -> dict[str, Any]:
     return {"department_id": department_id, "kind": kind, "status": status, "ring_fenced": ring_fenced}
 
 
-def care_leaver_filters(personal_adviser_id: OptionalId = None,
+def care_leaver_filters(personal_adviser_id: IdFilter = None,
                         case_status: _one_of(vocab.CASE_STATUSES) = None,
                         in_touch: _one_of(vocab.IN_TOUCH) = None,
                         leaving_care_category: _one_of(vocab.LEAVING_CARE_CATEGORIES) = None,

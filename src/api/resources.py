@@ -14,11 +14,14 @@ from api.access import POLICIES, ensure_changes_allowed, ensure_in_scope, ensure
 from api.deps import UnitOfWork, actor_id
 from matching.errors import InvalidInput
 from matching.models import CloseRequest
+from matching.models.base import MAX_INT
 from matching.services import records
 from matching.services.records import Resource
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
-Offset = Annotated[int, QueryParameter(ge=0, description="Rows to skip")]
+# Numbers a query compares with a column are bounded by what the column can hold (models/base.MAX_INT).
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_INT, description="Rows to skip")]
+IdFilter = Annotated[int | None, QueryParameter(ge=1, le=MAX_INT, description="Only those with this id")]
 Text = Annotated[str | None, QueryParameter(description="Text search", max_length=100)]
 Sort = Annotated[str, QueryParameter(description="Field to sort by; prefix with - for descending")]
 # Told of every record a caller sees or changes, in a transaction that commits before the response is sent:

@@ -2,15 +2,19 @@
 sign-in sessions and the sign-in rate limit (Litestar's own stores live in one process's memory, a file or
 Redis), and a session backend that issues a new session id at sign-in."""
 
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import anyio
 import sqlalchemy as sa
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
-from litestar.types import Message, ScopeSession
+from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
 from sqlalchemy.dialects import postgresql, sqlite
 
 from matching import db
@@ -18,6 +22,10 @@ from matching.clock import utcnow
 from matching.models import StoredValue
 
 TABLE = StoredValue.__table__
+# A session's expiry slides with use, but is written at most this often: renewing on every page view put a
+# write (on SQLite, a turn of the single writer) in front of every read, and a view then queued behind any
+# long write such as a matching run. The idle timeout is therefore exact to within this many seconds.
+RENEW_AFTER = timedelta(seconds=60)
 
 
 class DatabaseStore(Store):
@@ -42,6 +50,10 @@ class DatabaseStore(Store):
     async def expires_in(self, key: str) -> int | None:
         return await anyio.to_thread.run_sync(self._expires_in, key)
 
+    def read(self, key: str) -> bytes | None:
+        """The value, read synchronously and without renewing it (for Litestar's synchronous error handlers)."""
+        return self._get(key, None)
+
     def _set(self, key: str, value: bytes, expires_in: int | timedelta | None) -> None:
         expires_at = utcnow() + _delta(expires_in) if expires_in else None
         # One upsert: a delete then an insert let two requests of the same browser session both insert on
@@ -58,10 +70,10 @@ class DatabaseStore(Store):
             row = conn.execute(query).first()
         if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
             return None
-        if renew_for and row.expires_at is not None:
+        renewed = utcnow() + _delta(renew_for) if renew_for else None
+        if renewed and row.expires_at is not None and renewed - row.expires_at >= RENEW_AFTER:
             with db.session_scope(db.writer(self.engine)) as session:
-                session.execute(sa.update(TABLE).where(TABLE.c.key == self.prefix + key)
-                                .values(expires_at=utcnow() + _delta(renew_for)))
+                session.execute(sa.update(TABLE).where(TABLE.c.key == self.prefix + key).values(expires_at=renewed))
         return row.value
 
     def _delete(self, key: str) -> None:
@@ -92,11 +104,28 @@ class RotatingSessionBackend(ServerSideSessionBackend):
             return connection.scope.setdefault("rotated_session_id", self.generate_session_id())
         return super().get_session_id(connection)
 
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope["loaded_session"] = data  # type: ignore[typeddict-unknown-key]
+        return deepcopy(data)  # a copy to compare with: flash messages are appended to a list in place
+
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
         planted = connection.cookies.get(self.config.key)
-        if connection.scope.get("rotate_session") and planted and planted != "null":
+        rotating = connection.scope.get("rotate_session")
+        if rotating and planted and planted != "null":
             await self.delete(planted, store=self.config.get_store_from_app(connection.scope["app"]))
+        if not rotating and scope_session is not Empty and scope_session == connection.scope.get("loaded_session"):
+            # Unchanged: nothing to write (the store renews its expiry when read). An anonymous visitor's empty
+            # session is never written at all, so browsing the sign-in page leaves no row behind.
+            if scope_session and planted:
+                self._renew_cookie(message, planted)
+            return
         await super().store_in_message(scope_session, message, connection)
+
+    def _renew_cookie(self, message: Message, session_id: str) -> None:
+        params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+        MutableScopeHeaders.from_message(message).add(
+            "Set-Cookie", Cookie(value=session_id, key=self.config.key, **params).to_header(header=""))
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from api import components
 from matching import clock, lifecycle, vocab
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -39,13 +40,24 @@ def choice_items(choices: dict[str, str], chosen: list[str], hints: dict[str, st
              "hint": {"text": hints[code]} if hints and code in hints else None} for code, text in choices.items()]
 
 
+def select_items(choices: dict[str, str], current: str, blank: str) -> list[dict]:
+    """A select's options: a blank first (chosen unless the form holds a value), then the choices."""
+    return [{"value": "", "text": blank, "selected": not current},
+            *({"value": code, "text": text, "selected": code == current} for code, text in choices.items())]
+
+
 def environment() -> Environment:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(TEMPLATES),
                              PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")})]),
-        autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+        autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
+        # Templates are part of the release: checking every file's modification time on every render cost
+        # about a tenth of a list page's rendering. A changed template needs a restart, like changed code.
+        auto_reload=False)
     env.filters.update(long_date=long_date, words=words, state=state)
-    env.globals.update(vocab=vocab, choice_items=choice_items)
+    env.globals.update(vocab=vocab, choice_items=choice_items, select_items=select_items, govuk_table=components.table,
+                       govuk_checkboxes=components.checkboxes, govuk_radios=components.radios,
+                       govuk_select=components.select)
     return env
 
 

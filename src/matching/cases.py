@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from matching import vocab
+from matching import lifecycle, vocab
 from matching.clock import utcnow
 from matching.dates import add_months, birthday
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
@@ -69,6 +69,8 @@ def close_case(session: Session, care_leaver_id: int, closure: Closure, *, today
     session.add(CaseEvent(care_leaver_id=person.id, actor_id=actor_id, action="closed",
                           reason_code=closure.reason_code, note=closure.note[:1000]))
     session.flush()
+    # Proposals waiting for a decision would hold a mentor's slot or a place for someone no longer supported.
+    lifecycle.withdraw_pending(session, care_leaver_id=person.id, actor_id=actor_id, reason="the case was closed")
     return person
 
 

@@ -26,11 +26,14 @@ class MatchingSettings(BaseModel):
     must_have: list[str] = Field(default_factory=list,
                                  description="Criteria a pair must meet at all (e.g. sector) to be proposed")
     use_learned_model: bool = Field(True, description="Score with the current learned model when there is one")
-    referrals_per_place: int = Field(3, ge=1, le=10, description="Proposals per free place of an opportunity")
-    opportunities_per_person: int = Field(3, ge=0, le=10, description="New opportunity proposals per person per run")
+    referrals_per_place: int = Field(3, ge=1, le=10, title="Proposals per free place",
+                                     description="Proposals per free place of an opportunity")
+    opportunities_per_person: int = Field(3, ge=0, le=10, title="New opportunity proposals per young person",
+                                          description="New opportunity proposals per person per run")
     candidates_per_person: int = Field(40, ge=5, le=500,
                                        description="Best eligible pairs per person and kind kept for the solver")
-    max_distance_km: float = Field(30.0, gt=0, le=200, description="Nobody is proposed anything further than this")
+    max_distance_km: float = Field(30.0, gt=0, le=200, title="The furthest distance",
+                                   description="Nobody is proposed anything further than this (km)")
 
     @field_validator("weights")
     @classmethod
@@ -53,10 +56,22 @@ class MatchingSettings(BaseModel):
 
 
 class FollowUpSettings(BaseModel):
-    not_in_touch_weeks: int = Field(8, ge=1, le=52, description="No contact for longer than this: not in touch")
-    waiting_weeks: int = Field(8, ge=1, le=104, description="No approved match for longer than this: waiting")
-    no_meeting_days: int = Field(90, ge=7, le=365, description="A mentoring match with no meeting logged for this long")
-    pathway_due_within_days: int = Field(28, ge=0, le=180, description="List pathway reviews due within this many days")
+    """When someone needs following up: local standards a manager sets (titles name them in error messages)."""
+
+    not_in_touch_weeks: int = Field(8, ge=1, le=52, title="Weeks without contact",
+                                    description="No contact for longer than this: not in touch")
+    waiting_weeks: int = Field(8, ge=1, le=104, title="Weeks without an approved match",
+                               description="No approved match for longer than this: waiting")
+    no_meeting_days: int = Field(90, ge=7, le=365, title="Days with no meeting",
+                                 description="A mentoring match with no meeting logged for this long")
+    pathway_due_within_days: int = Field(28, ge=0, le=180, title="Days ahead for pathway reviews",
+                                         description="List pathway reviews due within this many days")
+    no_next_step_days: int = Field(14, ge=1, le=90, title="Days an approved match may wait",
+                                   description="An approved match not yet referred (an opportunity) or introduced "
+                                               "(a mentor) this many days after approval is overdue")
+    check_ins_due_within_days: int = Field(14, ge=0, le=60, title="Days ahead for check-ins and next steps",
+                                           description="List check-ins, and approved matches waiting for their "
+                                                       "next step, from this many days before they are due")
 
 
 GROUPS: dict[str, type[BaseModel]] = {"matching": MatchingSettings, "follow_up": FollowUpSettings}

@@ -12,6 +12,15 @@ def birthday(born: date, years: int) -> date:
         return date(born.year + years, 3, 1)
 
 
+def born_by(today: date, years: int) -> date:
+    """The last date of birth that has reached `years` by `today` (birthday(born, years) <= today exactly
+    when born <= born_by(today, years)): age windows become date ranges, compared once per person."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # today is 29 February and that year has none: born on the 28th has had the birthday
+        return date(today.year - years, 2, 28)
+
+
 def add_months(day: date, months: int) -> date:
     """The same day `months` later, or that month's last day (31 August + 6 months = end of February)."""
     year, month = divmod(day.month - 1 + months, 12)

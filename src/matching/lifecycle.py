@@ -16,7 +16,7 @@ from sqlmodel import Session
 from matching import clock, vocab
 from matching.dates import add_months
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
-from matching.models import CareLeaver, CheckIn, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome
+from matching.models import CheckIn, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome
 
 REOPEN = "proposed"
 MENTORING = {
@@ -108,8 +108,8 @@ def transition(session: Session, match_id: int, change: Change, *, actor_id: int
         raise IllegalTransition(match, change.to)
     _check_reason(change)
     day = today or clock.today()
-    if refused := why_not_now(session, match, change.to, day):
-        raise Conflict(f"{refused}; nothing was changed")
+    if broken := broken_rule(session, match, change.to, day):
+        raise RuleBroken(*broken)
     holding = HOLDING[match.kind]
     if change.to in holding and match.state not in holding:
         _take_slot(session, match)
@@ -131,27 +131,68 @@ def transition(session: Session, match_id: int, change: Change, *, actor_id: int
     return match
 
 
+# After approval the match is the live one and holds its slot: capacity, travel, the pair's history and the
+# manager's must-haves were settled then. Referring or introducing needs only that the people still qualify.
+STILL_REQUIRED = frozenset({"case_open", "mentor_active", "opportunity_open", "opportunity_not_past_closing"})
+RECHECKED: dict[str, frozenset[str] | None] = {"approved": None, "referred": STILL_REQUIRED,
+                                               "introduced": STILL_REQUIRED}  # None: every hard rule
+
+
+class RuleBroken(Conflict):
+    """A step refused because the pair now breaks one of the engine's hard rules; says which, in its words."""
+
+    def __init__(self, rule: str, words: str):
+        super().__init__(f"{words}; nothing was changed")
+        self.rule, self.words = rule, words
+
+
+def broken_rule(session: Session, match: Match, to: str, today: date) -> tuple[str, str] | None:
+    """The hard rule (name, words) that stops this step today, or None. Approval re-checks every rule the
+    engine applies to the pair, with the engine's own rule functions (engine/rules.py), so what a run
+    would never propose cannot be approved either: a mentor withdrawn or no longer vetted, consent
+    withdrawn, a case closed, an opportunity closed or past its closing date, too far, full."""
+    if to not in RECHECKED:
+        return None
+    # Imported here: the engine's numpy and scikit-learn take seconds to load, and most callers never step.
+    from matching import council_settings
+    from matching.council_settings import MatchingSettings
+    from matching.engine.rules import broken_by
+    from matching.engine.state import read_pair
+
+    settings = council_settings.load(session, MatchingSettings)
+    session.flush()  # the pair is read with SQL: it must see this unit of work's changes
+    state = read_pair(session.connection(), today, care_leaver_id=match.care_leaver_id, kind=match.kind,
+                      target_id=match.mentor_id or match.opportunity_id,
+                      referrals_per_place=settings.referrals_per_place, deciding=match.id)
+    if len(state.people) == 0 or len(state.targets[match.kind]) == 0:
+        return None  # a record removed under the match: nothing to check against
+    rule = broken_by(state, match.kind, 0, 0, settings, RECHECKED[to])
+    return None if rule is None else (rule.name, rule.words(state, match.kind, 0, 0))
+
+
 def why_not_now(session: Session, match: Match, to: str, today: date) -> str | None:
-    """Why a step the state machine allows cannot happen today, in words; None when it can. Checked on every
-    transition, so approving or referring through the API, the pages or a job meets the same rules: a closed
-    case, a mentor not taking mentees, an opportunity not open or past its closing date."""
-    if to not in {"approved", "referred", "introduced"}:
-        return None
-    person = session.get(CareLeaver, match.care_leaver_id)
-    if person is not None and person.case_status != "open":
-        name = " ".join(part for part in (person.preferred_name or person.first_name, person.family_name) if part)
-        return f"{name}'s case is closed: re-open it first"
-    if match.kind == "mentoring":
-        mentor = session.get(Mentor, match.mentor_id)
-        if mentor is not None and mentor.status != "active":
-            return f"the mentor is not taking mentees now (their status is {mentor.status})"
-        return None
-    job = session.get(Opportunity, match.opportunity_id)
-    if job is not None and job.status != "open":
-        return f"the opportunity “{job.title}” is {job.status}, not open"
-    if job is not None and to in {"approved", "referred"} and job.closes_on and job.closes_on < today:
-        return f"the opportunity “{job.title}” closed for referrals on {job.closes_on.day} {job.closes_on:%B %Y}"
-    return None
+    """Why a step the state machine allows cannot happen today, in the rule's words; None when it can.
+    Checked on every transition, so approving or referring through the API, the pages or a job meets the
+    same rules."""
+    broken = broken_rule(session, match, to, today)
+    return broken[1] if broken else None
+
+
+def withdraw_pending(session: Session, *, reason: str, actor_id: int | None, mentor_id: int | None = None,
+                     opportunity_id: int | None = None, care_leaver_id: int | None = None) -> int:
+    """Withdraw every proposal still waiting for a decision for one mentor, opportunity or young person,
+    each with its history row, so that none of them holds a slot or a place for the next run; how many.
+    Called when a mentor stops mentoring, an opportunity closes or a case closes."""
+    given = {name: value for name, value in (("mentor_id", mentor_id), ("opportunity_id", opportunity_id),
+                                             ("care_leaver_id", care_leaver_id)) if value is not None}
+    if len(given) != 1:
+        raise InvalidInput("mentor_id", "withdraw the proposals of one mentor, opportunity or young person")
+    (column, value), = given.items()
+    pending = session.execute(sa.select(Match.id, Match.version).where(
+        getattr(Match, column) == value, Match.state == "proposed").order_by(Match.id)).all()
+    for match_id, version in pending:
+        transition(session, match_id, Change("withdrawn", version, reason), actor_id=actor_id)
+    return len(pending)
 
 
 def _schedule_check_ins(session: Session, match: Match, start: date) -> None:
@@ -220,17 +261,15 @@ def complete_check_in(session: Session, match_id: int, check_in_id: int, *, note
 
 
 def log_meeting(session: Session, match_id: int, *, met_on: date, kind: str, note: str, today: date,
-                actor_id: int | None) -> Meeting:
-    """A mentor (or the adviser) logs a meeting on a mentoring match that is under way."""
+                actor_id: int | None, who: str = "they") -> Meeting:
+    """A mentor (or the adviser) logs a meeting on a mentoring match that is under way: the rule is
+    mentoring.check_meeting, the same for the API and every page (`who` met, in its words)."""
+    from matching.mentoring import check_meeting  # mentoring imports this module
+
     match = session.get(Match, match_id)
     if match is None or match.kind != "mentoring":
         raise NotFound("mentoring match", match_id)
-    if match.state not in HOLDING["mentoring"]:
-        raise Conflict(f"mentoring match {match_id} is {match.state}; meetings are logged while it is under way")
-    if met_on > today:
-        raise InvalidInput("met_on", "cannot be in the future")
-    if met_on < match.created_at.date():
-        raise InvalidInput("met_on", "cannot be before the match was proposed")
+    check_meeting(match, met_on, today, who)
     meeting = Meeting(match_id=match_id, met_on=met_on, kind=kind, note=note, logged_by_id=actor_id)
     session.add(meeting)
     session.flush()

@@ -5,14 +5,15 @@ ones the engine's hard rules apply (engine/rules.py: `mentor_dbs_checked`, `ment
 named here once, so a manager cannot activate a mentor whom matching would then never propose.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from matching import lifecycle, scopes
-from matching.errors import Conflict, InvalidInput, NotFound
+from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.models import CareLeaver, Department, Match, Meeting, Mentor, MentorCreate, MentorUpdate, User, UserCreate
 from matching.services import records, users, views
 
@@ -25,6 +26,7 @@ OWN_PROFILE_FIELDS = frozenset({"job_title", "expertise", "interests", "language
 # The only status changes a mentor makes themselves: pausing and resuming.
 OWN_STATUS_STEPS = {("active", "paused"), ("paused", "active")}
 EMAIL_TAKEN = "An account with this email already exists: sign in instead"
+EMAIL_IN_USE = "Another account already uses this email address: enter a different one"
 
 
 class Viewer(Protocol):
@@ -36,8 +38,12 @@ class Viewer(Protocol):
 # --- The vetting rules (the engine's, by name) -------------------------------------------------------------
 
 def dbs_valid_from(today: date) -> date:
-    """The oldest DBS check date that still counts: an enhanced check within the last 3 years."""
-    return today - timedelta(days=365 * DBS_VALID_YEARS + 1)
+    """The oldest DBS check date that still counts: a check lasts three calendar years, to the end of its
+    third anniversary (a check on 29 February lasts to 28 February, as there is no 29th that year)."""
+    try:
+        return today.replace(year=today.year - DBS_VALID_YEARS)
+    except ValueError:  # today is 29 February: a check on 28 February had its anniversary yesterday
+        return date(today.year - DBS_VALID_YEARS, 3, 1)
 
 
 def dbs_current(checked_on: date | None, today: date) -> bool:
@@ -50,15 +56,26 @@ def safeguarding_current(trained_on: date | None, today: date) -> bool:
     return trained_on is not None and trained_on <= today
 
 
+VETTING_DATES = {"dbs_checked_on": "The date of the DBS check",
+                 "safeguarding_trained_on": "The date of safeguarding training"}
+
+
+def check_recorded_vetting(changes: dict[str, Any], today: date) -> None:
+    """Vetting dates however they are recorded (the vetting page, the JSON API, an import): none in the future,
+    since a check not yet done is no check."""
+    for name, words in VETTING_DATES.items():
+        day = changes.get(name)
+        if day is not None and day > today:
+            raise InvalidInput(name, f"{words} must be today or in the past")
+
+
 def check_vetting_dates(dbs_checked_on: date, safeguarding_trained_on: date, today: date) -> None:
     """Dates a manager may record to activate a mentor: none in the future, and the DBS check still current."""
-    if dbs_checked_on > today:
-        raise InvalidInput("dbs_checked_on", "The date of the DBS check must be today or in the past")
+    check_recorded_vetting({"dbs_checked_on": dbs_checked_on, "safeguarding_trained_on": safeguarding_trained_on},
+                           today)
     if not dbs_current(dbs_checked_on, today):
         raise InvalidInput("dbs_checked_on", f"The DBS check must be from the last {DBS_VALID_YEARS} years "
                                              f"(on or after {_words(dbs_valid_from(today))}): ask for a new one")
-    if not safeguarding_current(safeguarding_trained_on, today):
-        raise InvalidInput("safeguarding_trained_on", "The date of safeguarding training must be today or in the past")
 
 
 def not_matched_because(mentor: Mentor, today: date) -> list[str]:
@@ -233,8 +250,9 @@ def mentees_with_meetings(session: Session, viewer: Viewer) -> list[dict[str, An
     return [item | {"meetings": meetings[item["match_id"]]} for item in found]
 
 
-def own_match(session: Session, viewer: Viewer, match_id: int) -> Match:
-    """One of the viewer's own mentoring matches; anyone else's is not found."""
+def visible_match(session: Session, viewer: Viewer, match_id: int) -> Match:
+    """A mentoring match the viewer may see (scopes.matches): a mentor's own once approved, an adviser's
+    caseload's, any for a manager. Anyone else's is not found, so ids cannot be probed."""
     match = session.exec(select(Match).where(Match.id == match_id, Match.kind == "mentoring",
                                              *scopes.matches(viewer))).first()
     if match is None:
@@ -247,39 +265,97 @@ def mentee_first_name(session: Session, match: Match) -> str:
     return (person.preferred_name or person.first_name) if person and person.consent_share_mentors else "your mentee"
 
 
-def own_meeting(session: Session, viewer: Viewer, match_id: int, meeting_id: int) -> Meeting:
-    own_match(session, viewer, match_id)
+def meeting_on(session: Session, viewer: Viewer, match_id: int, meeting_id: int) -> Meeting:
+    """A meeting logged on a match the viewer may see."""
+    visible_match(session, viewer, match_id)
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.match_id != match_id:
         raise NotFound("meeting", meeting_id)
     return meeting
 
 
-def check_meeting(match: Match, met_on: date, today: date) -> None:
-    """A meeting is logged, or corrected, only on a match under way, on a day from the match to today."""
-    if match.state not in lifecycle.HOLDING["mentoring"]:
-        raise Conflict(f"This mentoring is {lifecycle.STATE_LABELS.get(match.state, match.state).lower()}, "
-                       "so meetings can no longer be logged or changed on it")
+def meetings_open(match: Match) -> bool:
+    """Meetings are logged and corrected while the mentoring is under way, not once it has ended."""
+    return match.kind == "mentoring" and match.state in lifecycle.HOLDING["mentoring"]
+
+
+def who_met(viewer: Viewer) -> str:
+    """Who the meeting's questions and refusals speak of: the mentor themselves, or the mentor and mentee."""
+    return "you" if viewer.role == "mentor" else "they"
+
+
+def check_meeting(match: Match, met_on: date, today: date, who: str = "you") -> None:
+    """A meeting is logged, or corrected, only on a match under way, on a day from the match to today. The one
+    rule for mentors (their mentees' pages) and advisers (the match's page) alike."""
+    if not meetings_open(match):
+        raise Conflict(f"This mentoring is {lifecycle.STATE_LABELS.get(match.state, match.state).lower()}: "
+                       "meetings are logged and changed only while it is under way")
     if met_on > today:
-        raise InvalidInput("met_on", "The date you met must be today or in the past")
+        raise InvalidInput("met_on", f"The date {who} met must be today or in the past")
     if met_on < match.created_at.date():
-        raise InvalidInput("met_on", f"The date you met must be on or after {_words(match.created_at.date())}, "
-                                     "when you were matched")
+        raise InvalidInput("met_on", f"The date {who} met must be on or after {_words(match.created_at.date())}, "
+                                     f"when {'you were' if who == 'you' else 'they were'} matched")
 
 
 def log_meeting(session: Session, viewer: Viewer, match_id: int, *, met_on: date, kind: str, note: str,
                 today: date) -> Meeting:
-    match = own_match(session, viewer, match_id)
-    check_meeting(match, met_on, today)
+    """A meeting logged by the mentor, or by an adviser on the match's page; who logged it is kept."""
+    visible_match(session, viewer, match_id)
     return lifecycle.log_meeting(session, match_id, met_on=met_on, kind=kind, note=note, today=today,
-                                 actor_id=viewer.id)
+                                 actor_id=viewer.id, who=who_met(viewer))
 
 
 def correct_meeting(session: Session, viewer: Viewer, match_id: int, meeting_id: int, *, met_on: date, kind: str,
                     note: str, today: date) -> Meeting:
-    """A mentor puts right a meeting they logged: its date, how they met, the note."""
-    meeting = own_meeting(session, viewer, match_id, meeting_id)
-    check_meeting(session.get(Match, match_id), met_on, today)
+    """A meeting put right, by the mentor or an adviser who can see the match: its date, how they met, the note."""
+    meeting = meeting_on(session, viewer, match_id, meeting_id)
+    check_meeting(session.get(Match, match_id), met_on, today, who_met(viewer))
     meeting.met_on, meeting.kind, meeting.note = met_on, kind, note
     session.flush()
     return meeting
+
+
+# --- A mentor's own account: name and email ---------------------------------------------------------------------
+
+def own_account(session: Session, viewer: Viewer) -> User:
+    """The account of a mentor with a profile (anyone else has no such page)."""
+    own_profile(session, viewer)
+    return session.get(User, viewer.id)
+
+
+def email_used_by_another(session: Session, email: str, user_id: int) -> bool:
+    found = users.by_email(session, email)
+    return found is not None and found.id != user_id
+
+
+def _password_confirms(user: User, password: str) -> bool:
+    try:
+        return bool(user.password_hash) and users.hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def change_own_account(session: Session, viewer: Viewer, *, full_name: str, email: str, current_password: str,
+                       version: int) -> list[str]:
+    """A mentor changes their own name or email (their sign-in identity). A new email needs their current
+    password (so an unattended session cannot take the account over) and must not be another account's.
+    Returns what changed: "full_name", "email", both or neither. Role, department and vetting stay as they are."""
+    user = own_account(session, viewer)
+    if user.version != version:
+        raise StaleVersion("user", user.id, version, user.version)
+    email = email.strip().lower()
+    changed = [name for name, value in (("full_name", full_name), ("email", email)) if getattr(user, name) != value]
+    if "email" in changed:
+        if not current_password:
+            raise InvalidInput("current_password", "Enter your current password to change your email address")
+        if not _password_confirms(user, current_password):
+            raise InvalidInput("current_password", "The password is not right: enter the password you sign in with")
+        if email_used_by_another(session, email, user.id):
+            raise InvalidInput("email", EMAIL_IN_USE)
+    user.full_name, user.email = full_name, email
+    try:
+        session.flush()
+    except sa.exc.IntegrityError as error:  # the same address taken a moment ago, between check and update
+        session.rollback()
+        raise InvalidInput("email", EMAIL_IN_USE) from error
+    return changed

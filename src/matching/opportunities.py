@@ -126,13 +126,16 @@ def pause(session: Session, viewer: scopes.Viewer, opportunity_id: int, *, versi
 
 def close(session: Session, viewer: scopes.Viewer, opportunity_id: int, *, version: int, reason: str,
           actor_id: int | None) -> Opportunity:
-    """Closed, with who, when and why; people already referred keep their referral."""
+    """Closed, with who, when and why; people already referred keep their referral. Proposals still waiting
+    for a decision are withdrawn (each with its history), so they no longer hold its referrals."""
     job = own(session, viewer, opportunity_id)
     _check_version(job, version)
     if refusal := close_refusal(job):
         raise Conflict(f"The opportunity was not closed: {refusal}")
     if len(reason.strip()) < 3:
         raise InvalidInput("reason", "say why you are closing it")
+    lifecycle.withdraw_pending(session, opportunity_id=job.id, actor_id=actor_id,
+                               reason=f"the opportunity was closed: {reason.strip()}")  # before the status says why
     job.closed_at, job.closed_by_id, job.closed_reason = clock.utcnow(), actor_id, reason.strip()
     return _set_status(session, job, version, "closed")
 

@@ -15,16 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from matching import clock, lifecycle, scopes, vocab
+from matching import clock, council_settings, lifecycle, scopes, vocab
 from matching.errors import Conflict, NotFound
 from matching.models import CareLeaver, CheckIn, Department, Match, MatchEvent, Meeting, Mentor, Opportunity, User
 
 PEOPLE_PER_PAGE = 10
-# An approved match that nobody has referred (opportunity) or introduced (mentoring) for this long is a
-# follow-up. A local standard, like the other follow-up intervals.
-NO_NEXT_STEP_DAYS = 14
-# Check-ins are listed from this many days before they are due.
-CHECK_INS_DUE_WITHIN_DAYS = 14
 # What each step is called where a person chooses it.
 STEP_WORDS = {
     "approved": "Approve it", "rejected": "Reject it", "withdrawn": "Withdraw it",
@@ -236,9 +231,12 @@ def _reason_words(reason: str) -> str:
 
 def follow_ups(session: Session, viewer: scopes.Viewer, *, today: date,
                adviser_id: int | None = None) -> list[dict[str, Any]]:
-    """What is due on the viewer's matches, from CHECK_INS_DUE_WITHIN_DAYS before it is due: check-ins on
-    matches still under way, and approved matches not yet referred or introduced (due NO_NEXT_STEP_DAYS
-    after approval). The most overdue first."""
+    """What is due on the viewer's matches, listed from the manager's `check_ins_due_within_days` before it
+    is due: check-ins on matches still under way, and approved matches not yet referred or introduced (due
+    `no_next_step_days` after approval). The intervals are local standards (council_settings.FollowUpSettings).
+    The most overdue first."""
+    intervals = council_settings.load(session, council_settings.FollowUpSettings)
+    within = intervals.check_ins_due_within_days
     holding = sorted(set().union(*lifecycle.HOLDING.values()))
     scope = [*scopes.matches(viewer), *_adviser(adviser_id)]
     base = _with_what(sa.select(Match, *_PERSON, *_WHAT).join(CareLeaver, CareLeaver.id == Match.care_leaver_id))
@@ -246,7 +244,7 @@ def follow_ups(session: Session, viewer: scopes.Viewer, *, today: date,
     checks = session.execute(
         base.add_columns(CheckIn.id.label("check_in_id"), CheckIn.label, CheckIn.due_on)
         .join(CheckIn, CheckIn.match_id == Match.id)
-        .where(CheckIn.done_on.is_(None), CheckIn.due_on <= today + timedelta(days=CHECK_INS_DUE_WITHIN_DAYS),
+        .where(CheckIn.done_on.is_(None), CheckIn.due_on <= today + timedelta(days=within),
                Match.state.in_(holding), *scope)).all()
     for row in checks:
         overdue = (today - row.due_on).days
@@ -254,15 +252,17 @@ def follow_ups(session: Session, viewer: scopes.Viewer, *, today: date,
                       "match": row.Match, "person": _person(row), "what": _what(row), "since": row.due_on,
                       "days_overdue": overdue, "check_in_id": row.check_in_id,
                       "href": f"/matches/{row.Match.id}/check-ins/{row.check_in_id}"})
-    approved_at = (sa.select(MatchEvent.match_id, sa.func.max(MatchEvent.at).label("at"))
-                   .where(MatchEvent.to_state == "approved").group_by(MatchEvent.match_id).subquery())
-    stalled = session.execute(base.add_columns(approved_at.c.at.label("approved_at"))
-                              .join(approved_at, approved_at.c.match_id == Match.id)
-                              .where(Match.state == "approved", *scope)).all()
+    # Correlated, so only the viewer's approved matches are looked up (grouping every approval first read
+    # the whole history: most of the page's time at London scale).
+    approved_at = (sa.select(sa.func.max(MatchEvent.at)).where(MatchEvent.match_id == Match.id,
+                                                                MatchEvent.to_state == "approved")
+                   .correlate(Match).scalar_subquery())
+    stalled = session.execute(base.add_columns(approved_at.label("approved_at"))
+                              .where(Match.state == "approved", approved_at.is_not(None), *scope)).all()
     for row in stalled:
         since = row.approved_at.astimezone(clock.ZONE).date()
-        overdue = (today - since).days - NO_NEXT_STEP_DAYS  # due NO_NEXT_STEP_DAYS after approval
-        if overdue < -CHECK_INS_DUE_WITHIN_DAYS:
+        overdue = (today - since).days - intervals.no_next_step_days  # due that many days after approval
+        if overdue < -within:
             continue
         waiting = "referred to the department" if row.Match.kind == "opportunity" else "introduced to the mentor"
         items.append({"kind": "no_next_step", "title": f"Approved, not yet {waiting}", "match": row.Match,

@@ -7,6 +7,7 @@ as the API's Principal or a signed-in page user). Outside their scope a record i
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlmodel import select
 
 from matching.lifecycle import REFERRED
@@ -43,15 +44,21 @@ def matches(viewer: Viewer) -> list[Any]:
     return [sa.false()]
 
 
+_PERSON = sa.orm.aliased(CareLeaver)  # for a condition inside a query that may join CareLeaver itself
+
+
 def referred_to(department_id: int | None) -> list[Any]:
     """What a department sees: matches referred to its own opportunities, of young people who agreed to share
     their profile with employers, and a withdrawn match only if it had been referred before it was
     withdrawn (never one withdrawn while still a proposal or an approval)."""
     theirs = select(Opportunity.id).where(Opportunity.department_id == department_id)
-    sharing = select(CareLeaver.id).where(CareLeaver.consent_share_employers.is_(True))
+    # Consent as a correlated EXISTS, not `IN (every consenting care leaver)`: with the IN list SQLite drove the
+    # query from all 10,000 care leavers instead of the department's few opportunities (34 ms against 1 ms).
+    sharing = (sa.exists().where(_PERSON.id == Match.care_leaver_id, _PERSON.consent_share_employers.is_(True))
+               .correlate(Match))
     was_referred = sa.exists().where(MatchEvent.match_id == Match.id,
                                      MatchEvent.to_state.in_(sorted(REFERRED - {"withdrawn"})))
-    return [Match.opportunity_id.in_(theirs), Match.care_leaver_id.in_(sharing), Match.state.in_(sorted(REFERRED)),
+    return [Match.opportunity_id.in_(theirs), sharing, Match.state.in_(sorted(REFERRED)),
             sa.or_(Match.state != "withdrawn", was_referred)]
 
 

@@ -25,6 +25,20 @@ class Settings(BaseSettings):
         "How long a checked API token or signed-in user is remembered. A revocation or deactivation made by "
         "another process takes effect within this time; 0 checks the database on every request."))
     api_page_size_max: int = 200
+    service_url: str = Field("http://127.0.0.1:8000", description=(
+        "This service's address as people reach it; notices link into it and carry nothing else"))
+    # The worker and its notices (docs/jobs.md).
+    scheduler_in_serve: bool = Field(False, description=(
+        "Run the scheduler inside `springboard serve` (one instance on SQLite) instead of `springboard worker`"))
+    scheduler_leader_retry_seconds: float = Field(10.0, gt=0, le=30, description=(
+        "How often a waiting worker tries to take the leader's lock, and the leader checks it still holds it"))
+    smtp_host: str = Field("", description="Mail server for notices; empty: notices wait in the outbox unsent")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_from: str = Field("springboard@localhost", description="The From address of every notice")
+    smtp_tls: str = Field("none", pattern="^(none|starttls|ssl)$", description="none, starttls or ssl")
+    smtp_user: str = Field("", description="With SMTP_PASSWORD, sign in to the mail server; empty: no sign-in")
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = Field(20.0, gt=0, le=300)
 
     @property
     def db_url(self) -> str:

@@ -2,10 +2,10 @@
 
 import re
 
-from tests.page_rules import admin, adviser, department, manager, matches, mentor, sign_in
+from tests.page_rules import admin, adviser, department, manager, matches, mentor, reports, sign_in
 
 EVERY_ROLE = {"admin", "manager", "adviser", "mentor", "department"}
-AREAS = [sign_in, adviser, matches, mentor, department, manager, admin]
+AREAS = [sign_in, adviser, matches, mentor, department, manager, admin, reports]
 PUBLIC = {route for area in AREAS for route in getattr(area, "PUBLIC", set())}
 PAGES = {route: allowed for area in AREAS for route, allowed in area.PAGES.items()}
 

@@ -9,4 +9,5 @@ PAGES = {
     ("POST", "/young-people/{person_id:int}/close/confirm"): ADVISERS,
     ("GET", "/young-people/{person_id:int}/reopen"): ADVISERS,
     ("POST", "/young-people/{person_id:int}/reopen"): ADVISERS,
+    ("POST", "/young-people/{person_id:int}/reopen/confirm"): ADVISERS,
 }

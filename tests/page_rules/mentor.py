@@ -10,6 +10,7 @@ PAGES = {
     ("POST", "/mentees/{match_id:int}/meetings/{meeting_id:int}"): MENTOR,
     ("GET", "/profile"): MENTOR,
     ("GET", "/profile/edit"): MENTOR, ("POST", "/profile/edit"): MENTOR,
+    ("GET", "/profile/account"): MENTOR, ("POST", "/profile/account"): MENTOR,
     ("GET", "/profile/pause"): MENTOR, ("POST", "/profile/pause"): MENTOR,
     ("GET", "/profile/resume"): MENTOR, ("POST", "/profile/resume"): MENTOR,
     ("GET", "/mentors/pending"): VETTERS,

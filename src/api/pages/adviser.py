@@ -4,6 +4,8 @@ The queries and rules live in the domain (matching/caseload.py, matching/cases.p
 API's own models (api/cases.py), with the words the pages' error messages need.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -11,9 +13,11 @@ from urllib.parse import urlencode
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
+from sqlmodel import Session
 
 from api import forms
 from api.cases import CloseCase, ContactIn, ReopenCase
@@ -191,33 +195,104 @@ def record_contact(request: Request, uow: NamedDependency[UnitOfWork], person_id
 # Closing and re-opening a case ---------------------------------------------------------------------------
 
 
-def _close_page(request: Request, found: dict[str, Any], form: forms.Form) -> Template:
-    return page(request, "adviser/close.html", f"Close {found['name']}’s case", form=form,
-                back=(f"/young-people/{found['person'].id}", f"Back to {found['name']}"), **found)
+@dataclass(frozen=True)
+class CaseStep:
+    """Closing or re-opening a case: the same two steps (the answers, checked against the statutory rule
+    with nothing changed; then "Are you sure?", which makes the change), with what differs named here."""
+
+    action: str  # "close" or "reopen": the pages' paths, and the case event of a refused attempt
+    verb: str  # "close" or "re-open", in the pages' words
+    form: type[BaseModel]
+    refused_on: str  # the field a refusal by the rule is shown beside
+    refused_words: str
+    done_words: str  # with {name}
+    check: Callable[[UnitOfWork, int, Any], None]  # raises what the change would raise, changing nothing
+    change: Callable[[Session, int, Any, int | None], Any]
+
+    def title(self, name: str) -> str:
+        return f"{self.verb.capitalize()} {name}’s case"
+
+    def question(self, name: str) -> str:
+        return f"Are you sure you want to {self.verb} {name}’s case?"
+
+    @property
+    def confirm_label(self) -> str:
+        return f"Yes, {self.verb} this case"
 
 
-@get("/young-people/{person_id:int}/close", sync_to_thread=True, opt=ADVISERS)
-def close_case(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int]) -> Template:
-    found = _person(request, uow, person_id)
-    return _close_page(request, found, forms.Form())
-
-
-def _closure(form: forms.Form) -> cases.Closure:
-    chosen = form.model
+def _closure(chosen: CloseForm) -> cases.Closure:
     return cases.Closure(chosen.reason_code, chosen.version, chosen.note, chosen.support_offered_on)
 
 
-def _refused(request: Request, uow: UnitOfWork, person_id: int, action: str, reason_code: str,
+def _closure_refusal(uow: UnitOfWork, person_id: int, chosen: CloseForm) -> None:
+    with uow.read() as session:
+        cases.closure_refusal(session, person_id, _closure(chosen), today=today())
+
+
+def _close(session: Session, person_id: int, chosen: CloseForm, actor: int | None) -> None:
+    cases.close_case(session, person_id, _closure(chosen), today=today(), actor_id=actor)
+
+
+def _reopen(session: Session, person_id: int, chosen: ReopenForm, actor: int | None) -> None:
+    cases.reopen_case(session, person_id, version=chosen.version, note=chosen.note, today=today(), actor_id=actor)
+
+
+def _reopening_refusal(uow: UnitOfWork, person_id: int, chosen: ReopenForm) -> None:
+    """What re-opening would raise, with nothing changed: the step itself, rolled back, so the confirmation
+    page appears exactly when the re-opening would be allowed. (matching/cases.py has `closure_refusal`
+    for closing but no such check for re-opening.)"""
+    with uow.write() as session:
+        _reopen(session, person_id, chosen, None)
+        session.rollback()
+
+
+CLOSE = CaseStep("close", "close", CloseForm, refused_on="reason_code",
+                 refused_words="This case cannot be closed for that reason today.",
+                 done_words="{name}’s case is closed", check=_closure_refusal, change=_close)
+REOPEN = CaseStep("reopen", "re-open", ReopenForm, refused_on=forms.PAGE,
+                  refused_words="This case cannot be re-opened.",
+                  done_words="{name}’s case is open again", check=_reopening_refusal, change=_reopen)
+
+
+def _answers(step: CaseStep, data: Posted) -> forms.Form:
+    form = forms.read(step.form, data, version=version(data))
+    form.values["version"] = str(version(data))
+    return form
+
+
+def _audited(request: Request, uow: UnitOfWork, person_id: int) -> None:
+    """A form page shows the young person's name and record: the view is audited."""
+    with uow.read() as session:
+        audit_care_leaver_reads(request, uow, session, [person_id], "read")
+
+
+def _step_page(request: Request, step: CaseStep, found: dict[str, Any], form: forms.Form) -> Template:
+    return page(request, f"adviser/{step.action}.html", step.title(found["name"]), form=form,
+                back=(f"/young-people/{found['person'].id}", f"Back to {found['name']}"), **found)
+
+
+def _confirm_page(request: Request, step: CaseStep, found: dict[str, Any], form: forms.Form, chosen: Any) -> Template:
+    return page(request, f"adviser/{step.action}_confirm.html", step.question(found["name"]), form=form,
+                chosen=chosen, step=step, back=(f"/young-people/{found['person'].id}/{step.action}", "Back"), **found)
+
+
+def _refused(request: Request, uow: UnitOfWork, step: CaseStep, person_id: int, chosen: Any,
              refused: cases.ClosureRefused) -> None:
     """The attempt is kept although the change is refused (as the JSON API does)."""
     with uow.write() as session:
-        cases.record_refusal(session, person_id, action=action, rule=refused.rule, reason_code=reason_code,
-                             actor_id=actor_id(request))
+        cases.record_refusal(session, person_id, action=step.action, rule=refused.rule,
+                             reason_code=getattr(chosen, "reason_code", ""), actor_id=actor_id(request))
 
 
-def _refuse(form: forms.Form, error: DomainError, found: dict[str, Any]) -> None:
-    """A refusal on the form, in words; a stale version takes the record's current one for the next try."""
-    if isinstance(error, StaleVersion):
+def _refuse(request: Request, uow: UnitOfWork, step: CaseStep, form: forms.Form, error: DomainError,
+            found: dict[str, Any]) -> None:
+    """A refusal on the form, in words: the statutory rule by its field; a stale version takes the record's
+    current one for the next try."""
+    if isinstance(error, cases.ClosureRefused):
+        _refused(request, uow, step, found["person"].id, form.model, error)
+        form.errors[step.refused_on] = f"{step.refused_words} {error.rule}"
+        form.model = None
+    elif isinstance(error, StaleVersion):
         form.values["version"] = str(found["person"].version)
         form.errors[forms.PAGE] = ("Someone else changed this young person’s record since you opened the page. "
                                    "Check the details and submit again.")
@@ -226,98 +301,63 @@ def _refuse(form: forms.Form, error: DomainError, found: dict[str, Any]) -> None
         form.refuse(error)
 
 
-@post("/young-people/{person_id:int}/close", sync_to_thread=True, opt=ADVISERS)
-def check_closure(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int],
-                  data: Posted) -> Template:
-    """The first step: the reason and what the rule needs. Refused here in words, or on to confirm."""
+def _checked_step(request: Request, uow: UnitOfWork, step: CaseStep, person_id: int, data: Posted) -> Template:
+    """The answers checked against the rule, nothing changed: refused here in words, or on to confirm."""
     found = _person(request, uow, person_id, audit=False)
-    form = forms.read(CloseForm, data, version=version(data))
-    form.values["version"] = str(version(data))
+    form = _answers(step, data)
     if form.ok:
         try:
-            with uow.read() as session:
-                cases.closure_refusal(session, person_id, _closure(form), today=today())
-        except cases.ClosureRefused as refused:
-            _refused(request, uow, person_id, "close", form.model.reason_code, refused)
-            form.errors["reason_code"] = f"This case cannot be closed for that reason today. {refused.rule}"
-            form.model = None
+            step.check(uow, person_id, form.model)
         except DomainError as error:
-            _refuse(form, error, found)
+            _refuse(request, uow, step, form, error, found)
         else:
-            with uow.read() as session:
-                audit_care_leaver_reads(request, uow, session, [person_id], "read")
-            return _confirm_page(request, found, forms.Form(form.values), form.model)
-    with uow.read() as session:
-        audit_care_leaver_reads(request, uow, session, [person_id], "read")
-    return _close_page(request, found, form)
+            _audited(request, uow, person_id)
+            return _confirm_page(request, step, found, forms.Form(form.values), form.model)
+    _audited(request, uow, person_id)
+    return _step_page(request, step, found, form)
 
 
-def _confirm_page(request: Request, found: dict[str, Any], form: forms.Form, chosen: CloseForm) -> Template:
-    return page(request, "adviser/close_confirm.html", f"Are you sure you want to close {found['name']}’s case?",
-                form=form, chosen=chosen, back=(f"/young-people/{found['person'].id}/close", "Back"), **found)
-
-
-@post("/young-people/{person_id:int}/close/confirm", sync_to_thread=True, opt=ADVISERS)
-def confirm_closure(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int],
+def _confirmed_step(request: Request, uow: UnitOfWork, step: CaseStep, person_id: int,
                     data: Posted) -> Template | Redirect:
+    """The change, once "Yes" is ticked; the rule is checked again, as things may have moved since."""
     found = _person(request, uow, person_id, audit=False)
-    form = forms.read(CloseForm, data, version=version(data))
-    form.values["version"] = str(version(data))
-    if not form.ok:  # the hidden answers were changed: start again from the first step
-        return _close_page(request, found, form)
-    if data.get("confirm") not in ("yes", ["yes"]):
-        confirm = forms.Form(form.values, {"confirm": "Select ‘Yes, close this case’ to close it"})
-        return _confirm_page(request, found, confirm, form.model)
-    try:
-        with uow.write() as session:
-            cases.close_case(session, person_id, _closure(form), today=today(), actor_id=actor_id(request))
-            audit_care_leaver_access(request, session, [person_id], "update")
-    except cases.ClosureRefused as refused:
-        _refused(request, uow, person_id, "close", form.model.reason_code, refused)
-        form.errors["reason_code"] = f"This case cannot be closed for that reason today. {refused.rule}"
-        form.model = None
-        return _close_page(request, found, form)
-    except DomainError as error:
-        _refuse(form, error, found)
-        return _close_page(request, found, form)
-    return done(request, f"/young-people/{person_id}", f"{found['name']}’s case is closed")
-
-
-def _reopen_page(request: Request, found: dict[str, Any], form: forms.Form) -> Template:
-    return page(request, "adviser/reopen.html", f"Re-open {found['name']}’s case", form=form,
-                back=(f"/young-people/{found['person'].id}", f"Back to {found['name']}"), **found)
-
-
-@get("/young-people/{person_id:int}/reopen", sync_to_thread=True, opt=ADVISERS)
-def reopen_case(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int]) -> Template:
-    found = _person(request, uow, person_id)
-    return _reopen_page(request, found, forms.Form())
-
-
-@post("/young-people/{person_id:int}/reopen", sync_to_thread=True, opt=ADVISERS)
-def record_reopening(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int],
-                     data: Posted) -> Template | Redirect:
-    found = _person(request, uow, person_id, audit=False)
-    form = forms.read(ReopenForm, data, version=version(data))
-    form.values["version"] = str(version(data))
-    if form.ok:
+    form = _answers(step, data)
+    if form.ok and data.get("confirm") not in ("yes", ["yes"]):
+        _audited(request, uow, person_id)
+        unsure = forms.Form(form.values, {"confirm": f"Select ‘{step.confirm_label}’ to {step.verb} it"})
+        return _confirm_page(request, step, found, unsure, form.model)
+    if form.ok:  # otherwise the hidden answers were changed: start again from the first step
         try:
             with uow.write() as session:
-                cases.reopen_case(session, person_id, version=form.model.version, note=form.model.note,
-                                  today=today(), actor_id=actor_id(request))
+                step.change(session, person_id, form.model, actor_id(request))
                 audit_care_leaver_access(request, session, [person_id], "update")
-        except cases.ClosureRefused as refused:
-            _refused(request, uow, person_id, "reopen", "", refused)
-            form.errors[forms.PAGE] = f"This case cannot be re-opened. {refused.rule}"
-            form.model = None
         except DomainError as error:
-            _refuse(form, error, found)
+            _refuse(request, uow, step, form, error, found)
         else:
-            return done(request, f"/young-people/{person_id}", f"{found['name']}’s case is open again")
-    with uow.read() as session:
-        audit_care_leaver_reads(request, uow, session, [person_id], "read")
-    return _reopen_page(request, found, form)
+            return done(request, f"/young-people/{person_id}", step.done_words.format(name=found["name"]))
+    _audited(request, uow, person_id)
+    return _step_page(request, step, found, form)
 
 
-ROUTES = [caseload, young_person, new_contact, record_contact, close_case, check_closure, confirm_closure,
-          reopen_case, record_reopening]
+def _step_routes(step: CaseStep) -> list[HTTPRouteHandler]:
+    """A step's three pages: its form, the check of the answers, and the confirmation that makes the change."""
+    path = f"/young-people/{{person_id:int}}/{step.action}"
+
+    @get(path, sync_to_thread=True, opt=ADVISERS, name=f"{step.action}_case")
+    def form(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int]) -> Template:
+        return _step_page(request, step, _person(request, uow, person_id), forms.Form())
+
+    @post(path, sync_to_thread=True, opt=ADVISERS, name=f"check_{step.action}")
+    def check(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int],
+              data: Posted) -> Template:
+        return _checked_step(request, uow, step, person_id, data)
+
+    @post(f"{path}/confirm", sync_to_thread=True, opt=ADVISERS, name=f"confirm_{step.action}")
+    def confirm(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int],
+                data: Posted) -> Template | Redirect:
+        return _confirmed_step(request, uow, step, person_id, data)
+
+    return [form, check, confirm]
+
+
+ROUTES = [caseload, young_person, new_contact, record_contact, *_step_routes(CLOSE), *_step_routes(REOPEN)]

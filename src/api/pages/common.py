@@ -13,17 +13,23 @@ from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
+from litestar.middleware.session.server_side import ServerSideSessionBackend
 from litestar.response import Redirect, Template
+from litestar.utils.scope.state import ScopeState
 
 from api import oidc
+from api.auth import Principal
+from api.stores import DatabaseStore
 from matching import clock
+from matching.services import users
 
 MENUS = {
     "adviser": [("/caseload", "My caseload"), ("/proposals", "Proposals to review"), ("/follow-ups", "Follow-ups due")],
     "mentor": [("/mentees", "My mentees"), ("/profile", "My profile")],
     "department": [("/referrals", "Referrals"), ("/opportunities", "Opportunities")],
     "manager": [("/overview", "Overview"), ("/proposals", "Proposals to review"), ("/follow-ups", "Follow-ups due"),
-                ("/mentors/pending", "Mentors to vet"), ("/fairness", "Fairness"), ("/settings", "Settings")],
+                ("/mentors/pending", "Mentors to vet"), ("/reports", "Reports"), ("/fairness", "Fairness"),
+                ("/settings", "Settings")],
     "admin": [("/people", "People"), ("/mentors/pending", "Mentors to vet")],
 }
 HOME = {role: items[0][0] for role, items in MENUS.items()}
@@ -48,9 +54,14 @@ async def require_role(connection: ASGIConnection, handler: BaseRouteHandler) ->
 
 
 def page(request: Request, template: str, title: str, status_code: int | None = None, **context: Any) -> Template:
-    """A page; a form's errors (context `form` or `errors`) give the summary and the 'Error:' title."""
-    user = request.scope.get("user")
-    notice = request.session.pop("notice", None) if isinstance(request.scope.get("session"), dict) else None
+    """A page; a form's errors (context `form` or `errors`) give the summary and the 'Error:' title.
+    The menu is the signed-in person's (context `user` overrides who that is, for error pages)."""
+    user = context.pop("user", None) or request.scope.get("user")
+    # A notice waiting in the session is shown once, unless the page says what to show (error pages: none).
+    if "notice" in context:
+        notice = context.pop("notice")
+    else:
+        notice = request.session.pop("notice", None) if isinstance(request.scope.get("session"), dict) else None
     form = context.get("form")
     errors = context.pop("errors", None) or (form.errors if form is not None else {})
     status_code = status_code or (400 if errors else 200)
@@ -94,18 +105,61 @@ def not_signed_in(request: Request, _: NotAuthorizedException) -> Response:
 
 def not_allowed(request: Request, error: PermissionDeniedException) -> Template:
     if "csrf" in str(error.detail).lower():  # the form's token is missing or from an old session
-        return page(request, "error.html", "This form has expired", status_code=403,
-                    message="Nothing was changed: the form had expired or came from another site. Go back, "
-                            "reload the page and try again.")
-    return page(request, "error.html", "You cannot see this page", status_code=403,
-                message="Your role does not give you access to this page.")
+        return error_page(request, 403, "This form has expired",
+                          "Nothing was changed: the form had expired or came from another site. Go back, reload "
+                          "the page and try again.")
+    return error_page(request, 403, "You cannot see this page", "Your role does not give you access to this page.")
 
 
 def not_found(request: Request, _: NotFoundException) -> Template:
     # A record outside the person's own scope is "not found" too, so ids cannot be probed.
-    return page(request, "error.html", "Page not found", status_code=404,
-                message="There is nothing here, or it is not one of yours.")
+    return error_page(request, 404, "Page not found", "There is nothing here, or it is not one of yours.")
 
 
 EXCEPTION_HANDLERS = {NotAuthorizedException: not_signed_in, PermissionDeniedException: not_allowed,
                       NotFoundException: not_found}
+
+
+# Error pages ----------------------------------------------------------------------------------------------
+
+SESSION_COOKIE = "springboard_session"  # the key of api/app.py's SessionConfig
+
+
+def error_page(request: Request, status: int, title: str, message: str, request_id: str | None = None) -> Template:
+    """A GOV.UK error page (404, 403, 500 ...) with the signed-in person's menu, also at an address no route
+    answers (api/errors.py), where the session, sign-in and CSRF middleware never ran. A signed-out
+    visitor gets the plain page. Nothing about the request is echoed."""
+    user = signed_in_visitor(request)
+    if user is not None and request.scope.get("user") is None:
+        _csrf_token_from_cookie(request)
+    return page(request, "error.html", title, status_code=status, user=user, message=message,
+                request_id=request_id, notice=None)  # a notice waiting for the next page keeps waiting
+
+
+def signed_in_visitor(request: Request) -> Principal | None:
+    """Who is signed in: the sign-in middleware's answer on a route; elsewhere the same session store and the
+    same check of the account (api/auth.SessionMiddleware) made here. Synchronous, as Litestar calls
+    exception handlers: one indexed read of the session and one of the account, only for a visitor who
+    sends a session cookie to an address that does not exist."""
+    if (user := request.scope.get("user")) is not None:
+        return user
+    session_id = request.cookies.get(SESSION_COOKIE)
+    store = request.app.stores.get("sessions")
+    if not session_id or session_id == "null" or not isinstance(store, DatabaseStore):
+        return None
+    stored = store.read(session_id)
+    user_id = ServerSideSessionBackend.deserialize_data(stored).get("user_id") if stored else None
+    if not isinstance(user_id, int):
+        return None
+    with request.app.state.engine.connect() as connection:
+        found = users.identity_for_user(connection, user_id)
+    return Principal(*found) if found else None
+
+
+def _csrf_token_from_cookie(request: Request) -> None:
+    """The menu's sign-out form needs the token the CSRF middleware would have given this browser: its cookie."""
+    state = ScopeState.from_scope(request.scope)
+    if not isinstance(state.csrf_token, str):
+        cookie = request.cookies.get(request.app.csrf_config.cookie_name) if request.app.csrf_config else None
+        if cookie:
+            state.csrf_token = cookie

@@ -368,9 +368,8 @@ def referrals(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
     raw = request.query_params.get("opportunity") or ""
     number = _page_number(request)
     with uow.read() as session:
-        jobs = records.list_records(session, records.OPPORTUNITIES,
-                                    filters={"department_id": request.user.department_id}, sort="title", limit=500)
-        choices = {str(job["id"]): f"{job['title']} ({job['reference']})" for job in jobs.items}
+        referred = views.referred_opportunities(session, _viewer(request))
+        choices = {str(job_id): words for job_id, words in referred.items()}
         job_id = int(raw) if raw in choices else None
         counts = views.referral_counts(session, _viewer(request), opportunity_id=job_id)
         found = views.referrals(session, _viewer(request), stage=stage, opportunity_id=job_id, limit=PER_PAGE,

@@ -1,5 +1,6 @@
-"""Matches in the pages: proposals waiting for a decision, each match's own page and next steps, and the
-follow-ups due. For advisers (their caseload's matches) and managers (every match).
+"""Matches in the pages: proposals waiting for a decision, each match's own page and next steps, the meetings
+logged on a mentoring match, and the follow-ups due. For advisers (their caseload's matches) and managers
+(every match).
 
 Handlers read the form, call matching/pipeline.py (which holds the queries, the scope and the rules of
 each step) and render. A refusal re-renders the form with the GOV.UK error summary, keeping what was typed.
@@ -18,9 +19,11 @@ from api import forms
 from api.deps import UnitOfWork
 from api.forms import PAGE, Posted
 from api.pages.common import done, page, roles, today, version
+from api.pages.mentor import MeetingPages, meeting_routes
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
-from matching import lifecycle, pipeline
+from matching import lifecycle, mentoring, pipeline
 from matching.errors import DomainError, InvalidInput, NotFound, StaleVersion
+from matching.models import CareLeaver
 
 ADVISERS = roles("adviser", "manager")
 ReasonCode = Literal[tuple(lifecycle.REJECTION_REASONS)]  # type: ignore[valid-type]
@@ -202,6 +205,7 @@ def _match_page(request: Request, uow: UnitOfWork, match_id: int, form: forms.Fo
     detail = _detail(request, uow, match_id)
     return page(request, "matches/match.html", f"{detail['what']['title']} for {detail['person']['name']}",
                 status_code=status_code, form=form or forms.Form(), detail=detail,
+                meetings_open=mentoring.meetings_open(detail["match"]),
                 choices={step: pipeline.step_words(step) for step in detail["steps"]},
                 back=("/proposals" if detail["match"].state == "proposed" else "/follow-ups", "Back"))
 
@@ -335,6 +339,19 @@ def check_in_done(request: Request, uow: NamedDependency[UnitOfWork], match_id: 
     return _check_in_page(request, uow, match_id, check_in_id, form, 400)
 
 
+# Meetings on a mentoring match: the mentor's own pages' handlers and rule, from the match's page --------
+
+def _mentee_name(session, match) -> str:
+    return pipeline.name_of(session.get(CareLeaver, match.care_leaver_id))
+
+
+ON_THE_MATCH = MeetingPages(prefix="/matches", opt=ADVISERS, done=lambda match_id: f"/matches/{match_id}",
+                            back="Back to the match", name=_mentee_name,
+                            titles=("Log a meeting between {name} and their mentor",
+                                    "Change a meeting between {name} and their mentor"),
+                            banner="Meeting between {name} and their mentor")
+
+
 # Follow-ups -------------------------------------------------------------------------------------------
 
 @get("/follow-ups", sync_to_thread=True, opt=ADVISERS)
@@ -348,4 +365,5 @@ def follow_ups(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
                 adviser_id=adviser_id, filter_form=forms.Form({"adviser": str(adviser_id or "")}))
 
 
-ROUTES = [proposals, decide, match, choose_step, confirm, confirmed, check_in, check_in_done, follow_ups]
+ROUTES = [proposals, decide, match, choose_step, confirm, confirmed, check_in, check_in_done,
+          *meeting_routes(ON_THE_MATCH), follow_ups]

@@ -1,18 +1,27 @@
-"""A mentor's pages: their profile (edit, pause, resume), their mentees and the meetings they log and correct.
+"""A mentor's pages: their profile (edit, pause, resume), their name and email, their mentees and the meetings
+they log and correct.
 
 The form models here are shared with the sign-up journey (mentor_signup.py): the same questions are asked
-and checked the same way when a mentor signs up and when they change their answers later.
+and checked the same way when a mentor signs up and when they change their answers later. The meeting pages
+are shared with advisers (matches.py), who log and correct meetings from a match's page: `MeetingPages` says
+where each is; the handlers and the rule (mentoring.check_meeting) are the same.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from pydantic import AfterValidator, BaseModel, Field
+from pydantic import ValidationError as PydanticError
+from pydantic.networks import validate_email
+from sqlmodel import Session
 
 from api import forms
 from api.deps import UnitOfWork
@@ -21,7 +30,7 @@ from api.pages.common import done, page, roles, tell, today, version
 from api.records import audit_care_leaver_access, audit_care_leaver_reads, audit_change, audit_mentor_change
 from matching import mentoring
 from matching.errors import DomainError, InvalidInput, NotFound, StaleVersion
-from matching.models import Department, User
+from matching.models import Department, Match, User
 from matching.models.base import Outcode, Tags
 from matching.vocab import DAYS, MEETING_KINDS, Day
 
@@ -79,12 +88,39 @@ class OwnProfile(BaseModel):
     capacity: int = Field(ge=mentoring.MIN_CAPACITY, le=20, title="The number of mentees")
 
 
-class MeetingForm(BaseModel):
-    met_on: Annotated[date | None, needed("Enter the date you met")] = Field(
-        default=None, title="The date you met", validate_default=True)
-    kind: Annotated[str, one_of(MEETING_KINDS, "Select how you met")] = Field(
-        default="", title="How you met", validate_default=True)
-    note: str = Field(default="", max_length=2000, title="Your note")
+def meeting_form(who: str) -> type[BaseModel]:
+    """The meeting questions, worded for who met: "you" (the mentor) or "they" (asked by an adviser)."""
+    class MeetingForm(BaseModel):
+        met_on: Annotated[date | None, needed(f"Enter the date {who} met")] = Field(
+            default=None, title=f"The date {who} met", validate_default=True)
+        kind: Annotated[str, one_of(MEETING_KINDS, f"Select how {who} met")] = Field(
+            default="", title=f"How {who} met", validate_default=True)
+        note: str = Field(default="", max_length=2000, title="The note")
+    return MeetingForm
+
+
+# Worded as mentoring.who_met words the refusals, so the questions and the errors speak alike.
+MEETING_FORMS = {who: meeting_form(who) for who in ("you", "they")}
+MeetingForm = MEETING_FORMS["you"]
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value)[1].lower()
+    except (PydanticError, ValueError) as error:
+        raise ValueError("Enter an email address in the correct format, like name@northbridge.gov.uk") from error
+
+
+FullName = Annotated[str, Field(min_length=2, max_length=120, title="Your full name")]
+WorkEmail = Annotated[str, AfterValidator(_email), Field(max_length=254, title="Your work email address")]
+
+
+class OwnAccount(BaseModel):
+    """A mentor's name and email (the address they sign in with); the password only confirms a new email."""
+
+    full_name: FullName
+    email: WorkEmail
+    current_password: str = Field(default="", max_length=200, title="Your current password")
 
 
 def said(form: Form, error: DomainError) -> Form:
@@ -150,6 +186,62 @@ def edit_profile(request: Request, uow: NamedDependency[UnitOfWork], data: Poste
     return done(request, "/profile", "Your profile is saved")
 
 
+# Guessing a password through the email change is slow (argon2) and limited per client address, apart
+# from sign-in's own limit.
+ACCOUNT_LIMIT = [RateLimitConfig(("minute", 10), store="rate_limit",
+                                 identifier_for_request=lambda request: f"own-account:{get_remote_address(request)}"
+                                 ).middleware]
+
+
+def _account_page(request: Request, form: Form, user_version: int) -> Template:
+    return page(request, "mentor/account.html", "Change your name or email address", form=form,
+                version=user_version, back=("/profile", "Back to your profile"))
+
+
+def _account(session, viewer) -> User:
+    try:
+        return mentoring.own_account(session, viewer)
+    except NotFound as error:
+        raise NotFoundException("You have no mentor profile") from error
+
+
+@get("/profile/account", sync_to_thread=True, opt=roles("mentor"))
+def account_form(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    with uow.read() as session:
+        user = _account(session, request.user)
+        form, user_version = forms.filled(OwnAccount, user.model_dump()), user.version
+    return _account_page(request, form, user_version)
+
+
+@post("/profile/account", sync_to_thread=True, opt=roles("mentor"), middleware=ACCOUNT_LIMIT)
+def change_account(request: Request, uow: NamedDependency[UnitOfWork], data: Posted) -> Template | Redirect:
+    form = forms.read(OwnAccount, data)
+    form.values["current_password"] = ""  # a password is never shown back
+    if not form.ok:
+        return _account_page(request, form, version(data))
+    with uow.write() as session:
+        mentor_id = _profile(session, request.user)["mentor"]["id"]
+        try:
+            changed = mentoring.change_own_account(session, request.user, full_name=form.model.full_name,
+                                                   email=form.model.email,
+                                                   current_password=form.model.current_password,
+                                                   version=version(data))
+            if changed:
+                audit_mentor_change(request, session, [mentor_id], "account")
+        except StaleVersion:
+            session.rollback()
+            return tell(request, "/profile/account", "Nothing was saved: your name or email was changed somewhere "
+                                                     "else since you opened this page. Here they are as they are now.")
+        except DomainError as error:
+            session.rollback()
+            return _account_page(request, said(form, error), version(data))
+    if not changed:
+        return tell(request, "/profile", "Nothing was changed: your name and email address are as they were")
+    what = " and ".join({"full_name": "name", "email": "email address"}[name] for name in changed)
+    signing_in = " Sign in with your new email address from now on." if "email" in changed else ""
+    return done(request, "/profile", f"Your {what} {'are' if len(changed) > 1 else 'is'} saved.{signing_in}")
+
+
 STATUS_STEPS = {"pause": (mentoring.pause, "Pause your mentoring", "Your profile is paused: you will not be "
                                                                    "matched with anyone new"),
                 "resume": (mentoring.resume, "Resume your mentoring", "Your profile is active again")}
@@ -211,84 +303,112 @@ def mentees(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
     return page(request, "mentor/mentees.html", "My mentees", mentees=found, kinds=MEETING_KINDS, mentor=mentor)
 
 
-def _own(session, request: Request, match_id: int, meeting_id: int | None = None):
-    """The viewer's own match (and meeting); anyone else's is a 404, so ids cannot be probed."""
+@dataclass(frozen=True)
+class MeetingPages:
+    """Where meetings on a mentoring match are logged and corrected from: a mentor's own mentees (MENTEES), or
+    the match's page for an adviser or manager (matches.py). The rule and the handlers are the same."""
+
+    prefix: str  # the match's address is f"{prefix}/{match_id}", its meetings' f"{prefix}/{match_id}/meetings"
+    opt: dict[str, Any]  # who may use the pages (roles)
+    done: Callable[[int], str]  # where the person goes back to, with the banner
+    back: str  # the back link's words
+    name: Callable[[Session, Match], str]  # the mentee as this person sees them
+    titles: tuple[str, str]  # "Log a meeting with {name}", "Change a meeting with {name}"
+    banner: str  # "Meeting with {name}", followed by "logged" or "corrected"
+
+
+MENTEES = MeetingPages(prefix="/mentees", opt=roles("mentor"), done=lambda _: "/mentees", back="Back to your mentees",
+                       name=mentoring.mentee_first_name,
+                       titles=("Log a meeting with {name}", "Change a meeting with {name}"),
+                       banner="Meeting with {name}")
+
+
+def _meeting_form(request: Request) -> type[BaseModel]:
+    return MEETING_FORMS[mentoring.who_met(request.user)]
+
+
+def _visible(session, request: Request, match_id: int, meeting_id: int | None = None):
+    """The match (and meeting) if the viewer may see it; anyone else's is a 404, so ids cannot be probed."""
     try:
-        match = mentoring.own_match(session, request.user, match_id)
-        meeting = mentoring.own_meeting(session, request.user, match_id, meeting_id) if meeting_id else None
+        match = mentoring.visible_match(session, request.user, match_id)
+        meeting = mentoring.meeting_on(session, request.user, match_id, meeting_id) if meeting_id else None
     except NotFound as error:
-        raise NotFoundException("No such mentee of yours") from error
+        raise NotFoundException("No such mentoring match of yours") from error
     return match, meeting
 
 
-def _meeting_page(request: Request, form: Form, name: str, match_id: int, meeting_id: int | None = None) -> Template:
-    title = f"Change a meeting with {name}" if meeting_id else f"Log a meeting with {name}"
-    action = f"/mentees/{match_id}/meetings" + (f"/{meeting_id}" if meeting_id else "")
+def _meeting_page(request: Request, where: MeetingPages, form: Form, name: str, match_id: int,
+                  meeting_id: int | None = None) -> Template:
+    title = where.titles[1 if meeting_id else 0].format(name=name)
+    action = f"{where.prefix}/{match_id}/meetings" + (f"/{meeting_id}" if meeting_id else "")
     return page(request, "mentor/meeting.html", title, form=form, kinds=MEETING_KINDS, action=action,
-                correcting=bool(meeting_id), back=("/mentees", "Back to your mentees"))
+                correcting=bool(meeting_id), who=mentoring.who_met(request.user),
+                back=(where.done(match_id), where.back))
 
 
-@get("/mentees/{match_id:int}/meetings/new", sync_to_thread=True, opt=roles("mentor"))
-def log_meeting_form(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int]) -> Template:
+def meeting_form_page(request: Request, uow: UnitOfWork, where: MeetingPages, match_id: int,
+                      meeting_id: int | None = None) -> Template:
+    """A blank meeting form, or a logged meeting to correct; the mentee's record is read, so audited."""
     with uow.read() as session:
-        match, _ = _own(session, request, match_id)
-        name = mentoring.mentee_first_name(session, match)
+        match, meeting = _visible(session, request, match_id, meeting_id)
+        name = where.name(session, match)
+        form = forms.filled(_meeting_form(request), meeting.model_dump()) if meeting else Form()
         audit_care_leaver_reads(request, uow, session, [match.care_leaver_id], "read")
-    return _meeting_page(request, Form(), name, match_id)
+    return _meeting_page(request, where, form, name, match_id, meeting_id)
 
 
-@post("/mentees/{match_id:int}/meetings", sync_to_thread=True, opt=roles("mentor"))
-def log_meeting(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
-                data: Posted) -> Template | Redirect:
-    form = forms.read(MeetingForm, data)
+def save_meeting(request: Request, uow: UnitOfWork, where: MeetingPages, match_id: int, data: dict[str, Any],
+                 meeting_id: int | None = None) -> Template | Redirect:
+    """Log a meeting, or correct one (meeting_id); a refusal shows the form again with what was typed."""
+    form = forms.read(_meeting_form(request), data)
     with uow.write() as session:
-        match, _ = _own(session, request, match_id)
-        name = mentoring.mentee_first_name(session, match)
+        match, _ = _visible(session, request, match_id, meeting_id)
+        name = where.name(session, match)
         if form.ok:
+            answers = {"met_on": form.model.met_on, "kind": form.model.kind, "note": form.model.note}
             try:
-                meeting = mentoring.log_meeting(session, request.user, match_id, met_on=form.model.met_on,
-                                                kind=form.model.kind, note=form.model.note, today=today())
-                audit_change(request, session, "meeting", [meeting.id], "create")
+                if meeting_id:
+                    mentoring.correct_meeting(session, request.user, match_id, meeting_id, **answers, today=today())
+                    audit_change(request, session, "meeting", [meeting_id], "correct")
+                else:
+                    logged = mentoring.log_meeting(session, request.user, match_id, **answers, today=today())
+                    audit_change(request, session, "meeting", [logged.id], "create")
                 audit_care_leaver_access(request, session, [match.care_leaver_id], "update")
             except DomainError as error:
                 session.rollback()
                 said(form, error)
         if not form.ok:
-            return _meeting_page(request, form, name, match_id)
-    return done(request, "/mentees", f"Meeting with {name} logged")
+            return _meeting_page(request, where, form, name, match_id, meeting_id)
+    return done(request, where.done(match_id),
+                f"{where.banner.format(name=name)} {'corrected' if meeting_id else 'logged'}")
 
 
-@get("/mentees/{match_id:int}/meetings/{meeting_id:int}", sync_to_thread=True, opt=roles("mentor"))
-def correct_meeting_form(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
-                         meeting_id: FromPath[int]) -> Template:
-    with uow.read() as session:
-        match, meeting = _own(session, request, match_id, meeting_id)
-        name = mentoring.mentee_first_name(session, match)
-        form = forms.filled(MeetingForm, meeting.model_dump())
-        audit_care_leaver_reads(request, uow, session, [match.care_leaver_id], "read")
-    return _meeting_page(request, form, name, match_id, meeting_id)
+def meeting_routes(where: MeetingPages) -> list[Any]:
+    """The four meeting pages under `where.prefix`: a new meeting's form and its post, a logged meeting's form
+    to correct it and that post."""
+    meetings = where.prefix + "/{match_id:int}/meetings"
+
+    @get(f"{meetings}/new", sync_to_thread=True, opt=where.opt)
+    def log_meeting_form(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int]) -> Template:
+        return meeting_form_page(request, uow, where, match_id)
+
+    @post(meetings, sync_to_thread=True, opt=where.opt)
+    def log_meeting(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
+                    data: Posted) -> Template | Redirect:
+        return save_meeting(request, uow, where, match_id, data)
+
+    @get(meetings + "/{meeting_id:int}", sync_to_thread=True, opt=where.opt)
+    def correct_meeting_form(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
+                             meeting_id: FromPath[int]) -> Template:
+        return meeting_form_page(request, uow, where, match_id, meeting_id)
+
+    @post(meetings + "/{meeting_id:int}", sync_to_thread=True, opt=where.opt)
+    def correct_meeting(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
+                        meeting_id: FromPath[int], data: Posted) -> Template | Redirect:
+        return save_meeting(request, uow, where, match_id, data, meeting_id)
+
+    return [log_meeting_form, log_meeting, correct_meeting_form, correct_meeting]
 
 
-@post("/mentees/{match_id:int}/meetings/{meeting_id:int}", sync_to_thread=True, opt=roles("mentor"))
-def correct_meeting(request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int],
-                    meeting_id: FromPath[int], data: Posted) -> Template | Redirect:
-    form = forms.read(MeetingForm, data)
-    with uow.write() as session:
-        match, _ = _own(session, request, match_id, meeting_id)
-        name = mentoring.mentee_first_name(session, match)
-        if form.ok:
-            try:
-                mentoring.correct_meeting(session, request.user, match_id, meeting_id, met_on=form.model.met_on,
-                                          kind=form.model.kind, note=form.model.note, today=today())
-                audit_change(request, session, "meeting", [meeting_id], "correct")
-                audit_care_leaver_access(request, session, [match.care_leaver_id], "update")
-            except DomainError as error:
-                session.rollback()
-                said(form, error)
-        if not form.ok:
-            return _meeting_page(request, form, name, match_id, meeting_id)
-    return done(request, "/mentees", f"Meeting with {name} corrected")
-
-
-ROUTES = [profile, edit_profile_form, edit_profile, pause_form, pause, resume_form, resume, mentees,
-          log_meeting_form, log_meeting, correct_meeting_form, correct_meeting]
+ROUTES = [profile, edit_profile_form, edit_profile, account_form, change_account, pause_form, pause, resume_form,
+          resume, mentees, *meeting_routes(MENTEES)]

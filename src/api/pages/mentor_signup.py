@@ -12,15 +12,22 @@ from litestar.di import NamedDependency
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
-from pydantic import AfterValidator, BaseModel, Field, field_validator
-from pydantic import ValidationError as PydanticError
-from pydantic.networks import validate_email
+from pydantic import BaseModel, Field, field_validator
 
 from api import forms
 from api.deps import UnitOfWork
 from api.forms import Form, Posted
 from api.pages.common import page
-from api.pages.mentor import AvailabilityQuestions, JobTitle, OfferQuestions, OfficeArea, needed, said
+from api.pages.mentor import (
+    AvailabilityQuestions,
+    FullName,
+    JobTitle,
+    OfferQuestions,
+    OfficeArea,
+    WorkEmail,
+    needed,
+    said,
+)
 from api.records import audit_change
 from matching import mentoring
 from matching.errors import DomainError
@@ -38,16 +45,9 @@ LIMITED = [RateLimitConfig(("minute", 10), store="rate_limit",
                            identifier_for_request=lambda request: f"sign-up:{get_remote_address(request)}").middleware]
 
 
-def _email(value: str) -> str:
-    try:
-        return validate_email(value)[1].lower()
-    except (PydanticError, ValueError) as error:
-        raise ValueError("Enter an email address in the correct format, like name@northbridge.gov.uk") from error
-
-
 class AboutYou(BaseModel):
-    full_name: str = Field(min_length=2, max_length=120, title="Your full name")
-    email: Annotated[str, AfterValidator(_email)] = Field(max_length=254, title="Your work email address")
+    full_name: FullName
+    email: WorkEmail
     password: str = Field(min_length=12, max_length=200, title="Your password")
     password_again: str = Field(title="Your password again")
 

@@ -1,4 +1,4 @@
-"""What makes a pair a good one: each criterion as a number in [0, 1] per pair, and as words for a person.
+"""What makes a pair a good one: each criterion as a number in [0, 1] per pair (its words: reasons.py).
 
 Like the rules, each feature works on arrays of pair positions, so runs, explanations and training all
 compute them with the same code. `APPLIES` says which kinds a criterion means anything for; scores are
@@ -8,7 +8,6 @@ normalised over those only, so a mentor is not marked down for having no closing
 import numpy as np
 
 from matching.engine.state import State, bitsets, tfidf
-from matching.vocab import DAYS
 
 FULL_DAYS_SHARED = 2       # two shared free days make a mentoring pair easy to arrange
 HOURS_PER_DAY = 7.5
@@ -117,46 +116,3 @@ def feature_matrix(state: State, kind: str, pi: np.ndarray, ti: np.ndarray) -> n
         if len(pi):
             matrix[:, column] = feature(state, kind, pi, ti)
     return matrix
-
-
-def _listed(words: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c', in the order given."""
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
-def describe(state: State, kind: str, p: int, t: int, feature: str) -> str | None:
-    """The reason a criterion gives for one pair, in words a young person or adviser understands."""
-    return describe_all(state, kind, np.array([p]), np.array([t]), feature)[0]
-
-
-def describe_all(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, feature: str) -> list[str | None]:
-    """`describe` for many pairs at once (a run writes tens of thousands of reasons)."""
-    person, side = state.people, state.targets[kind]
-    pairs = list(zip(pi.tolist(), ti.tolist(), strict=True))
-    if feature == "interests":
-        return [f"both interested in {_listed(sorted(shared)[:3])}" if (shared := person.tags[p] & side.tags[t])
-                else "similar interests and goals" for p, t in pairs]
-    if feature == "sector":
-        return [f"wants to work in {_listed(sorted(shared))}" if (shared := person.sectors[p] & side.sectors[t])
-                else None for p, t in pairs]
-    if feature == "distance":
-        return [None if km != km else "in the same postcode district" if km < 0.5 else f"{km:.1f} km away"
-                for km in distance_km(state, kind, pi, ti).tolist()]  # km != km: NaN, a district unknown
-    if feature == "days":
-        if kind == "mentoring":
-            shared = (person.days[pi] & side.days[ti]).tolist()
-            return [f"both free on {_listed([DAYS[d] for bit, d in enumerate(DAYS) if both >> bit & 1])}"
-                    if both else None for both in shared]
-        return [f"{hours:g} hours a week fits the days they are free" for hours in side.hours[ti].tolist()]
-    if feature == "languages":
-        return [f"speaks {_listed(sorted(w.title() for w in shared))}"
-                if (shared := person.languages[p] & side.languages[t]) else None for p, t in pairs]
-    if feature == "qualification":
-        return [f"has the level {level} qualification it asks for" if level else "no qualification needed"
-                for level in side.qualification[ti].tolist()]
-    if feature == "waiting":
-        return [f"waiting {int(weeks)} weeks" for weeks in person.waiting_weeks[pi].tolist()]
-    return [FIXED.get(feature)] * len(pairs)
-
-
-FIXED = {"ring_fenced": "ring-fenced for care leavers", "guaranteed_interview": "guaranteed interview"}

@@ -24,6 +24,11 @@ class Rule:
     scope: str       # person, target or pair: lets a run filter rows and columns before pairs
     kinds: tuple[str, ...]
     check: Check
+    # The words for one pair, naming what broke the rule (a refusal shows them); `says` when None.
+    detail: Callable[[State, str, int, int], str] | None = None
+
+    def words(self, state: State, kind: str, p: int, t: int) -> str:
+        return self.detail(state, kind, p, t) if self.detail else self.says
 
 
 def _person(column: str) -> Check:
@@ -100,13 +105,17 @@ RULES: list[Rule] = [
          consent_to_share),
     Rule("no_live_match_of_kind", "the young person already has a match (or a proposed mentor) of this kind",
          "person", BOTH, no_live_match_of_kind),
-    Rule("mentor_active", "the mentor is not active", "target", ("mentoring",), target_status),
+    Rule("mentor_active", "the mentor is not active", "target", ("mentoring",), target_status,
+         lambda state, kind, p, t: f"the mentor is not taking mentees now (their status is "
+                                   f"{state.targets[kind].statuses[t]})"),
     Rule("mentor_dbs_checked", "the mentor has no DBS check in the last 3 years", "target", ("mentoring",),
          _vetted("mentor_dbs_checked")),
     Rule("mentor_safeguarding_trained", "the mentor has no safeguarding training", "target", ("mentoring",),
          _vetted("mentor_safeguarding_trained")),
     Rule("mentor_has_capacity", "the mentor has no capacity left", "target", ("mentoring",), has_room),
-    Rule("opportunity_open", "the opportunity is not open", "target", ("opportunity",), target_status),
+    Rule("opportunity_open", "the opportunity is not open", "target", ("opportunity",), target_status,
+         lambda state, kind, p, t: f"the opportunity “{state.targets[kind].labels[t]}” is "
+                                   f"{state.targets[kind].statuses[t]}, not open"),
     Rule("opportunity_not_past_closing", "the opportunity is past its closing date", "target", ("opportunity",),
          _vetted("opportunity_not_past_closing")),
     Rule("opportunity_has_places", "the opportunity is full", "target", ("opportunity",), has_room),
@@ -145,6 +154,14 @@ def passing(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, settings: M
         if len(keep) == 0:
             break
     return keep
+
+
+def broken_by(state: State, kind: str, p: int, t: int, settings: MatchingSettings,
+              names: frozenset[str] | None = None) -> Rule | None:
+    """The first rule (of `names`, or all that apply) that one pair breaks, or None."""
+    pi, ti = np.array([p]), np.array([t])
+    return next((rule for rule in rules_for(kind, settings) if (names is None or rule.name in names)
+                 and not rule.check(state, kind, pi, ti, settings)[0]), None)
 
 
 def first_broken(state: State, kind: str, pi: np.ndarray, ti: np.ndarray,

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from matching.council_settings import FEATURES, MatchingSettings
-from matching.engine.features import APPLIES, FEATURE_FUNCTIONS, describe_all
+from matching.engine.features import APPLIES, FEATURE_FUNCTIONS
+from matching.engine.reasons import top_reasons
 from matching.engine.state import State
 
 assert tuple(FEATURE_FUNCTIONS) == FEATURES, "the settings and the engine must list the same criteria"
@@ -57,12 +58,5 @@ def weights_scorer(settings: MatchingSettings) -> Scorer:
 
 
 def reasons(state: State, kind: str, pi: np.ndarray, ti: np.ndarray, contributions: np.ndarray) -> list[list[str]]:
-    """For each pair, the criteria that added most to its score, as sentences; the largest first."""
-    order = np.argsort(-contributions, axis=1, kind="stable")[:, :TOP_REASONS + 2]
-    wanted = sorted(set(order.ravel().tolist()))  # only the criteria that can make anyone's top reasons
-    texts = {column: describe_all(state, kind, pi, ti, FEATURES[column]) for column in wanted}
-    found = []
-    for row, (ranked, values) in enumerate(zip(order.tolist(), contributions.tolist(), strict=True)):
-        said = [text for column in ranked if values[column] > 0 and (text := texts[column][row])]
-        found.append(said[:TOP_REASONS])
-    return found
+    """For each pair, the criteria that added most to its score, as sentences that are true of the pair."""
+    return top_reasons(state, kind, pi, ti, contributions, TOP_REASONS)

@@ -11,11 +11,10 @@ from datetime import UTC, date, datetime, time
 import msgspec
 import numpy as np
 import sqlalchemy as sa
-from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching import mentoring
 from matching.engine import geo
 from matching.lifecycle import HOLDING
+from matching.mentoring import dbs_current, safeguarding_current
 from matching.models import CareLeaver, Match, MatchEvent, Mentor, Opportunity
 from matching.models.opportunities import PAID_KINDS
 from matching.vocab import DAYS
@@ -34,6 +33,7 @@ class People:
     right_to_work: np.ndarray
     consent: dict[str, np.ndarray]
     xy: np.ndarray
+    areas: np.ndarray          # postcode districts (upper case), '' when missing
     travel_km: np.ndarray
     days: np.ndarray
     languages: list[set[str]]
@@ -53,6 +53,7 @@ class Targets:
     kind: str
     ids: np.ndarray
     labels: list[str]
+    statuses: list[str]
     status_ok: np.ndarray          # mentor active / opportunity open
     vetted: dict[str, np.ndarray]  # mentor checks, or the opportunity's closing date, by rule name
     remaining: np.ndarray          # slots or referrals still free, after pending proposals
@@ -61,6 +62,7 @@ class Targets:
     qualification: np.ndarray
     paid: np.ndarray
     xy: np.ndarray
+    areas: np.ndarray
     days: np.ndarray
     languages: list[set[str]]
     tags: list[set[str]]
@@ -104,6 +106,10 @@ def day_mask(days: list[str]) -> int:
 
 def _years(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _districts(codes) -> np.ndarray:
+    return np.array([(code or "").strip().upper() for code in codes], dtype="<U8")
 
 
 def _lower(values) -> set[str]:
@@ -157,7 +163,7 @@ def people_from(rows, today: date, waited_from: dict[int, datetime]) -> People:
                                 for r in rows], dtype=bool),
         consent={"mentoring": np.array([bool(r.consent_share_mentors) for r in rows], dtype=bool),
                  "opportunity": np.array([bool(r.consent_share_employers) for r in rows], dtype=bool)},
-        xy=geo.locate([r.home_area for r in rows]),
+        xy=geo.locate([r.home_area for r in rows]), areas=_districts(r.home_area for r in rows),
         travel_km=np.array([r.max_travel_km for r in rows], dtype=np.float64),
         days=np.array([day_mask(r.days_available or []) for r in rows], dtype=np.int64),
         languages=[_lower(r.languages) - NOT_SHARED_LANGUAGES for r in rows],
@@ -184,29 +190,29 @@ def _weeks_waiting(created: datetime, approved: datetime | None, today: date) ->
     return max(0.0, (moment - since.astimezone(UTC)).days / 7)
 
 
-def read_mentors(conn: sa.Connection, today: date, pending: dict[int, int]) -> Targets:
+def read_mentors(conn: sa.Connection, today: date, pending: dict[int, int], *,
+                 only: list[int] | None = None) -> Targets:
     c = Mentor.__table__.c
-    rows = _fetch(conn, sa.select(c.id, c.job_title, c.status, c.dbs_checked_on, c.safeguarding_trained_on,
-                                  c.capacity, c.slots_taken, c.office_area,
-                                  *_lists(Mentor.__table__, "availability", "languages", "expertise", "interests"))
-                  .order_by(c.id))
-    return mentors_from(rows, today, pending)
+    query = sa.select(c.id, c.job_title, c.status, c.dbs_checked_on, c.safeguarding_trained_on, c.capacity,
+                      c.slots_taken, c.office_area,
+                      *_lists(Mentor.__table__, "availability", "languages", "expertise", "interests")).order_by(c.id)
+    return mentors_from(_fetch(conn, query if only is None else query.where(c.id.in_(only))), today, pending)
 
 
 def mentors_from(rows, today: date, pending: dict[int, int]) -> Targets:
-    dbs_from = mentoring.dbs_valid_from(today)  # the same window the vetting pages apply
     n = len(rows)
     tags = [_lower(r.expertise) | _lower(r.interests) for r in rows]
     return Targets(
         kind="mentoring", ids=np.array([r.id for r in rows], dtype=np.int64), labels=[r.job_title for r in rows],
-        status_ok=np.array([r.status == "active" for r in rows], dtype=bool),
-        vetted={"mentor_dbs_checked": np.array([bool(r.dbs_checked_on) and r.dbs_checked_on >= dbs_from
-                                                for r in rows], dtype=bool),
-                "mentor_safeguarding_trained": np.array([bool(r.safeguarding_trained_on) for r in rows], dtype=bool)},
+        statuses=[r.status for r in rows], status_ok=np.array([r.status == "active" for r in rows], dtype=bool),
+        # The vetting rules are the vetting pages' own (mentoring.py), so a mentor is never active but unmatchable.
+        vetted={"mentor_dbs_checked": np.array([dbs_current(r.dbs_checked_on, today) for r in rows], dtype=bool),
+                "mentor_safeguarding_trained": np.array([safeguarding_current(r.safeguarding_trained_on, today)
+                                                         for r in rows], dtype=bool)},
         remaining=np.array([r.capacity - r.slots_taken - pending.get(r.id, 0) for r in rows], dtype=np.int64),
         min_age=np.zeros(n, dtype=np.int16), max_age=np.full(n, 200, dtype=np.int16),
         qualification=np.zeros(n, dtype=np.int8), paid=np.zeros(n, dtype=bool),
-        xy=geo.locate([r.office_area for r in rows]),
+        xy=geo.locate([r.office_area for r in rows]), areas=_districts(r.office_area for r in rows),
         days=np.array([day_mask(r.availability or []) for r in rows], dtype=np.int64),
         languages=[_lower(r.languages) - NOT_SHARED_LANGUAGES for r in rows], tags=tags,
         sectors=[_lower(r.expertise) for r in rows],
@@ -216,12 +222,13 @@ def mentors_from(rows, today: date, pending: dict[int, int]) -> Targets:
     )
 
 
-def read_opportunities(conn: sa.Connection, today: date, pending: dict[int, int], referrals_per_place: int) -> Targets:
+def read_opportunities(conn: sa.Connection, today: date, pending: dict[int, int], referrals_per_place: int, *,
+                       only: list[int] | None = None) -> Targets:
     c = Opportunity.__table__.c
-    rows = _fetch(conn, sa.select(c.id, c.reference, c.title, c.kind, c.status, c.closes_on, c.places,
-                                  c.places_taken, c.min_age, c.max_age, c.qualification_required,
-                                  c.pay_pence_per_hour, c.area, c.sector, c.ring_fenced, c.guaranteed_interview,
-                                  c.hours_per_week, *_lists(Opportunity.__table__, "skills")).order_by(c.id))
+    query = sa.select(c.id, c.reference, c.title, c.kind, c.status, c.closes_on, c.places, c.places_taken, c.min_age,
+                      c.max_age, c.qualification_required, c.pay_pence_per_hour, c.area, c.sector, c.ring_fenced,
+                      c.guaranteed_interview, c.hours_per_week, *_lists(Opportunity.__table__, "skills")).order_by(c.id)
+    rows = _fetch(conn, query if only is None else query.where(c.id.in_(only)))
     return opportunities_from(rows, today, pending, referrals_per_place)
 
 
@@ -231,7 +238,7 @@ def opportunities_from(rows, today: date, pending: dict[int, int], referrals_per
     return Targets(
         kind="opportunity", ids=np.array([r.id for r in rows], dtype=np.int64),
         labels=[f"{r.reference} {r.title}" for r in rows],
-        status_ok=np.array([r.status == "open" for r in rows], dtype=bool),
+        statuses=[r.status for r in rows], status_ok=np.array([r.status == "open" for r in rows], dtype=bool),
         vetted={"opportunity_not_past_closing": np.array([r.closes_on is None or r.closes_on >= today
                                                           for r in rows], dtype=bool)},
         remaining=np.array([max(0, r.places - r.places_taken) * referrals_per_place - pending.get(r.id, 0)
@@ -240,7 +247,7 @@ def opportunities_from(rows, today: date, pending: dict[int, int], referrals_per
         max_age=np.array([r.max_age for r in rows], dtype=np.int16),
         qualification=np.array([r.qualification_required for r in rows], dtype=np.int8),
         paid=np.array([r.kind in PAID_KINDS or bool(r.pay_pence_per_hour) for r in rows], dtype=bool),
-        xy=geo.locate([r.area for r in rows]), days=np.zeros(n, dtype=np.int64),
+        xy=geo.locate([r.area for r in rows]), areas=_districts(r.area for r in rows), days=np.zeros(n, dtype=np.int64),
         languages=[set() for _ in rows], tags=tags, sectors=[({r.sector.lower()} if r.sector else set()) for r in rows],
         text=[f"{' '.join(sorted(t))} {r.title}" for t, r in zip(tags, rows, strict=True)],
         ring_fenced=np.array([bool(r.ring_fenced) for r in rows], dtype=bool),
@@ -277,6 +284,23 @@ def read_state(conn: sa.Connection, today: date, *, referrals_per_place: int = 3
 _SNAPSHOT: dict = {}  # the last targets read with reuse_targets, and their key
 
 
+def read_pair(conn: sa.Connection, today: date, *, care_leaver_id: int, kind: str, target_id: int,
+              referrals_per_place: int, deciding: int | None = None) -> State:
+    """One young person and one target as an adviser decides on their proposal (`deciding`, a match id),
+    for the same rules a run applies. That proposal is not counted against itself, and no proposal holds
+    a slot or makes the person busy here: at approval the first to take the slot has it (lifecycle's
+    conditional UPDATE), whoever else is waiting."""
+    people = read_people(conn, today, only=[care_leaver_id])
+    chosen = {side: [target_id] if side == kind else [] for side in KINDS}
+    targets = {"mentoring": read_mentors(conn, today, {}, only=chosen["mentoring"]),
+               "opportunity": read_opportunities(conn, today, {}, referrals_per_place, only=chosen["opportunity"])}
+    m = Match.__table__.c
+    rows = conn.execute(sa.select(m.care_leaver_id, m.mentor_id, m.opportunity_id, m.kind, m.state)
+                        .where(m.care_leaver_id == care_leaver_id, m.id != (deciding or 0),
+                               m.state.in_(set().union(*HOLDING.values()) | {"rejected"}))).all()
+    return assemble(today, people, targets, rows)
+
+
 def read_targets(conn: sa.Connection, today: date, referrals_per_place: int) -> dict[str, Targets]:
     m = Match.__table__.c
     proposed = (sa.select(m.kind, sa.func.coalesce(m.mentor_id, m.opportunity_id), sa.func.count())
@@ -291,12 +315,21 @@ def read_targets(conn: sa.Connection, today: date, referrals_per_place: int) -> 
 def _fingerprint(conn: sa.Connection) -> tuple:
     """Changes whenever anything a target's arrays depend on changes: any profile edit bumps its
     updated_at; slots and places move only with a match's transition, which bumps the match's."""
+    return tuple(conn.execute(_FINGERPRINT).one())
+
+
+def _fingerprint_query() -> sa.Select:
+    """One statement, and each part read from an index where one serves: rows are never deleted, so the
+    highest id stands for the count; the latest change comes from the updated_at indexes. The young person's
+    page asks this on every view: three aggregate scans had cost it about 2 ms."""
     mentors, jobs, matches = Mentor.__table__.c, Opportunity.__table__.c, Match.__table__.c
-    count, latest = sa.func.count, sa.func.max
-    queries = [sa.select(count(), latest(mentors.updated_at), sa.func.sum(mentors.slots_taken)),
-               sa.select(count(), latest(jobs.updated_at), sa.func.sum(jobs.places_taken)),
-               sa.select(count(), latest(matches.updated_at))]
-    return tuple(value for query in queries for value in conn.execute(query).one())
+    parts = [sa.func.max(mentors.id), sa.func.max(mentors.updated_at), sa.func.sum(mentors.slots_taken),
+             sa.func.max(jobs.id), sa.func.max(jobs.updated_at), sa.func.sum(jobs.places_taken),
+             sa.func.max(matches.id), sa.func.max(matches.updated_at)]
+    return sa.select(*(sa.select(part).scalar_subquery() for part in parts))
+
+
+_FINGERPRINT = _fingerprint_query()
 
 
 def assemble(today: date, people: People, targets: dict[str, Targets], rows) -> State:
@@ -332,6 +365,9 @@ def cached(store: dict, key: tuple, build):
 def tfidf(state: State, kind: str):
     """TF-IDF fitted on all targets' words (what the council offers), applied to both sides; None if no words."""
     def fit():
+        # Imported here: scikit-learn takes seconds to load, and an approval's re-check (read_pair) needs none of it.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
         try:
             matrix = vectorizer.fit_transform([text for side in KINDS for text in state.targets[side].text]).tocsr()
@@ -344,7 +380,11 @@ def tfidf(state: State, kind: str):
     if model is None:
         return None
     vectorizer, targets = model
-    people = cached(state.cache, ("tfidf",), lambda: vectorizer.transform(state.people.text).tocsr())
+    # Kept with the targets' model (state.shared) by the words themselves: one young person's alternatives
+    # then reuse the vector while the targets are unchanged (scikit-learn's transform of one text costs 1 ms).
+    words = tuple(state.people.text)
+    people = cached(state.shared, ("tfidf", words), lambda: vectorizer.transform(words).tocsr()) if len(words) == 1 \
+        else cached(state.cache, ("tfidf",), lambda: vectorizer.transform(state.people.text).tocsr())
     return people, targets[kind]
 
 

@@ -21,6 +21,10 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+# Every id and every whole number is kept in an INTEGER column, 32 bits on PostgreSQL (SQLite's hold 64): a
+# value outside this range can never be stored or match a row, and the databases refuse to compare with it.
+MIN_INT, MAX_INT = -(2**31), 2**31 - 1
+
 _OUTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 
 

@@ -27,6 +27,9 @@ class Match(Record, table=True):
                                       description="How a mentor and mentee agreed to keep in touch")
     __table_args__ = (
         sa.CheckConstraint("(mentor_id IS NULL) <> (opportunity_id IS NULL)", name="match_has_one_side"),
+        # The latest change to any match, from the index alone: part of the fingerprint that tells the
+        # young person's page when the engine's cached targets are still current (engine/state.py).
+        sa.Index("ix_matches_updated_at", "updated_at"),
     )
 
 

@@ -3,6 +3,7 @@
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
@@ -144,8 +145,9 @@ class MentorBase(SQLModel):
 
 class Mentor(MentorBase, Record, Closable, table=True):
     __tablename__ = "mentors"
-    __table_args__ = list_indexes("mentors", "department_id", "status", "job_title", "capacity", "dbs_checked_on",
-                                  "updated_at")
+    # The slots index lets engine/state._fingerprint sum slots taken from the index, not the table.
+    __table_args__ = (*list_indexes("mentors", "department_id", "status", "job_title", "capacity", "dbs_checked_on",
+                                    "updated_at"), sa.Index("ix_mentors_slots_taken", "slots_taken"))
     # Changed only by the match lifecycle, with a conditional UPDATE, so it never exceeds capacity.
     slots_taken: int = Field(default=0, ge=0)
 

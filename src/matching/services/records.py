@@ -108,7 +108,11 @@ def update(session: Session, resource: Resource, record_id: int, patch: SQLModel
     _check_references(session, resource, changes, own_id=record_id)
     for name, value in changes.items():
         setattr(record, name, value)
-    return _flush_versioned(session, resource, record, expected)
+    updated = _flush_versioned(session, resource, record, expected)
+    if resource.status_field in changes:
+        _withdraw_proposals_if_stopped(session, resource, updated, reason=f"the {resource.title} is now "
+                                       f"{getattr(updated, resource.status_field)}", actor_id=None)
+    return updated
 
 
 def close(session: Session, resource: Resource, record_id: int, *, version: int, reason: str,
@@ -122,7 +126,24 @@ def close(session: Session, resource: Resource, record_id: int, *, version: int,
         raise Conflict(f"{resource.title} {record_id} is already {resource.closed_status}")
     setattr(record, resource.status_field, resource.closed_status)
     record.closed_at, record.closed_by_id, record.closed_reason = utcnow(), actor_id, reason
-    return _flush_versioned(session, resource, record, version)
+    closed = _flush_versioned(session, resource, record, version)
+    _withdraw_proposals_if_stopped(session, resource, closed, reason=f"the {resource.title} was closed: {reason}",
+                                   actor_id=actor_id)
+    return closed
+
+
+# A mentor or an opportunity that stops taking people has its waiting proposals withdrawn (with their
+# history), so none of them holds a slot or a place for the next run (issue 16).
+_TAKING = {"mentor": ("mentor_id", "active"), "opportunity": ("opportunity_id", "open")}
+
+
+def _withdraw_proposals_if_stopped(session: Session, resource: Resource, record: Any, *, reason: str,
+                                   actor_id: int | None) -> None:
+    column, taking = _TAKING.get(resource.name, (None, None))
+    if column and getattr(record, resource.status_field) != taking:
+        from matching import lifecycle  # lifecycle imports this module's neighbours: imported when needed
+
+        lifecycle.withdraw_pending(session, reason=reason[:500], actor_id=actor_id, **{column: record.id})
 
 
 @dataclass(frozen=True)

@@ -51,28 +51,38 @@ def referrals(session: Session, viewer: Any, *, stage: str | None = None, opport
               limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """A department sees who was referred to its opportunities, at every stage from referral to the outcome,
     with what an employer needs to consider and adjust for, and nothing of the rest of the record."""
-    viewer = _as_viewer(viewer)
     since = _since()
-    query = (select(Match, CareLeaver, Opportunity, since)
-             .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
-             .join(Opportunity, Opportunity.id == Match.opportunity_id)
-             .where(*_referral_conditions(viewer)))
+    query = _referrals_of(_as_viewer(viewer), Match.id.label("match_id"), Match.state, Match.version, since)
     if stage:
         query = query.where(Match.state == stage)
     if opportunity_id:
         query = query.where(Match.opportunity_id == opportunity_id)
     query = query.order_by(sa.desc(since), Match.id).offset(offset)
-    rows = session.exec(query.limit(limit) if limit else query).all()
-    return [_referral(match, person, job, when) for match, person, job, when in rows]
+    return [_referral(row) for row in session.execute(query.limit(limit) if limit else query)]
 
 
-def _referral(match: Match, person: CareLeaver, job: Opportunity, since: Any) -> dict[str, Any]:
-    return {"match_id": match.id, "care_leaver_id": person.id, "state": match.state, "version": match.version,
-            "since": since, "opportunity_id": job.id, "opportunity_reference": job.reference,
-            "opportunity_title": job.title, "opportunity_kind": job.kind,
-            "first_name": person.preferred_name or person.first_name, "family_name": person.family_name,
-            "skills": person.skills, "qualification_level": person.qualification_level,
-            "days_available": person.days_available, "accessibility_needs": person.accessibility_needs}
+# What a department is shown of a referral: columns, not whole records (a care leaver's has some forty).
+_SHOWN = (CareLeaver.id.label("care_leaver_id"), CareLeaver.first_name, CareLeaver.preferred_name,
+          CareLeaver.family_name, CareLeaver.skills, CareLeaver.qualification_level, CareLeaver.days_available,
+          CareLeaver.accessibility_needs, Opportunity.id.label("opportunity_id"),
+          Opportunity.reference.label("opportunity_reference"), Opportunity.title.label("opportunity_title"),
+          Opportunity.kind.label("opportunity_kind"))
+
+
+def _referrals_of(viewer: Any, *columns: Any) -> sa.Select:
+    return (sa.select(*columns, *_SHOWN).select_from(Match)
+            .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
+            .join(Opportunity, Opportunity.id == Match.opportunity_id)
+            .where(*_referral_conditions(viewer)))
+
+
+def _referral(row: Any) -> dict[str, Any]:
+    return {"match_id": row.match_id, "care_leaver_id": row.care_leaver_id, "state": row.state,
+            "version": row.version, "since": row.since, "opportunity_id": row.opportunity_id,
+            "opportunity_reference": row.opportunity_reference, "opportunity_title": row.opportunity_title,
+            "opportunity_kind": row.opportunity_kind, "first_name": row.preferred_name or row.first_name,
+            "family_name": row.family_name, "skills": row.skills, "qualification_level": row.qualification_level,
+            "days_available": row.days_available, "accessibility_needs": row.accessibility_needs}
 
 
 def referral_counts(session: Session, viewer: Any, *, opportunity_id: int | None = None) -> dict[str, int]:
@@ -85,13 +95,20 @@ def referral_counts(session: Session, viewer: Any, *, opportunity_id: int | None
     return dict(session.execute(query).all())
 
 
+def referred_opportunities(session: Session, viewer: Any) -> dict[int, str]:
+    """The department's opportunities that anyone has been referred to, by title: what its list can be
+    filtered by (every opportunity, up to hundreds, made a list nobody could use and a slow page)."""
+    query = (sa.select(Opportunity.id, Opportunity.title, Opportunity.reference).distinct()
+             .join(Match, Match.opportunity_id == Opportunity.id)
+             .where(*_referral_conditions(_as_viewer(viewer))).order_by(Opportunity.title, Opportunity.id))
+    return {job_id: f"{title} ({reference})" for job_id, title, reference in session.execute(query)}
+
+
 def referral(session: Session, viewer: Any, match_id: int) -> tuple[Match, dict[str, Any]] | None:
     """One referral the department may see, with the match itself; None outside its scope."""
-    row = session.exec(select(Match, CareLeaver, Opportunity, _since())
-                       .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
-                       .join(Opportunity, Opportunity.id == Match.opportunity_id)
-                       .where(Match.id == match_id, *_referral_conditions(_as_viewer(viewer)))).first()
-    return (row[0], _referral(*row)) if row else None
+    query = _referrals_of(_as_viewer(viewer), Match, Match.id.label("match_id"), Match.state, Match.version, _since())
+    row = session.execute(query.where(Match.id == match_id)).first()
+    return (row.Match, _referral(row)) if row else None
 
 
 def referral_history(session: Session, match_id: int) -> list[MatchEvent]:

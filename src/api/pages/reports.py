@@ -1,0 +1,137 @@
+"""A manager's reports: the cohort (suppressed for small numbers, beside the national figures, as a page, CSV
+and XLSX) and the statutory care-leaver return (SSDA903 OC3), checked against the DfE's rules before its file
+is produced. The figures and rules are in matching/reports; docs/reports.md describes them."""
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+from litestar.response import Redirect, Template
+
+from api.deps import UnitOfWork, actor_id, client_address
+from api.forms import Form
+from api.pages.common import page, roles, tell, today
+from api.records import audit_care_leaver_access, audit_care_leaver_reads
+from api.resources import audited_read
+from matching import vocab
+from matching.reports import charts, cohort, export, oc3
+
+MANAGERS = roles("manager")
+
+
+@get("/reports", sync_to_thread=False, opt=MANAGERS)
+def reports_index(request: Request) -> Template:
+    return page(request, "reports/index.html", "Reports", latest=oc3.latest_complete_year(today()))
+
+
+# The cohort ------------------------------------------------------------------------------------------------
+
+def _cohort(uow: UnitOfWork) -> cohort.CohortReport:
+    with uow.read() as session:
+        return cohort.cohort(session, today=today())
+
+
+def _chart(table: cohort.CohortTable) -> str:
+    bars = [(row.label, row.cells[-1].shown) for row in table.rows]
+    return charts.bar_chart(f"chart-{table.key}", f"{table.title}: all ages",
+                            f"Bar chart of the 'All ages' column of the table '{table.title}' below it.", bars)
+
+
+@get("/reports/cohort", sync_to_thread=True, opt=MANAGERS)
+def cohort_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    report = _cohort(uow)
+    return page(request, "reports/cohort.html", "Care leavers: the cohort", report=report,
+                charts={table.key: _chart(table) for table in report.tables})
+
+
+def _download(request: Request, uow: UnitOfWork, report: str, ids: list[int], period: int | None = None) -> None:
+    """The download's audit rows (one for the report; one per young person in a file of people), committed
+    before the file is sent."""
+    def record(request: Request, session, ids: list[int], _action: str) -> None:
+        audit_care_leaver_access(request, session, ids, "export")
+        export.record_download(session, report=report, actor_id=actor_id(request), period=period,
+                               route=f"{request.method} {request.url.path}", client=client_address(request))
+
+    with uow.read() as session:
+        audited_read(record, request, uow, session, ids, "export")
+
+
+def _file(content: str | bytes, media_type: str, name: str) -> Response:
+    return Response(content=content, media_type=media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@get("/reports/cohort.csv", sync_to_thread=True, opt=MANAGERS)
+def cohort_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
+    report = _cohort(uow)
+    _download(request, uow, "cohort", [])
+    return _file(export.csv_text(cohort.flat_rows(report)), export.CSV_TYPE, f"cohort-{report.on.isoformat()}.csv")
+
+
+@get("/reports/cohort.xlsx", sync_to_thread=True, opt=MANAGERS)
+def cohort_xlsx(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
+    report = _cohort(uow)
+    _download(request, uow, "cohort", [])
+    return _file(export.xlsx_bytes(cohort.flat_rows(report), "Cohort"), export.XLSX_TYPE,
+                 f"cohort-{report.on.isoformat()}.xlsx")
+
+
+# The statutory return (OC3) --------------------------------------------------------------------------------
+
+def _year(request: Request) -> tuple[int | None, Form]:
+    """The collection year asked for (the last one ended, when none is), or None with the field's error."""
+    offered = oc3.years_offered(today())
+    raw = (request.query_params.get("year") or "").strip()
+    if not raw:
+        year = oc3.latest_complete_year(today())
+        return year, Form(values={"year": str(year)})
+    if raw.isdigit() and int(raw) in offered:
+        return int(raw), Form(values={"year": raw})
+    return None, Form(values={"year": raw}, errors={
+        "year": f"Collection year must be a year ending 31 March, from {offered[-1]} to {offered[0]}"})
+
+
+def _year_choices() -> dict[str, str]:
+    return {str(year): f"1 April {year - 1} to 31 March {year}" for year in oc3.years_offered(today())}
+
+
+@get("/reports/oc3", sync_to_thread=True, opt=MANAGERS)
+def oc3_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    year, form = _year(request)
+    context: dict[str, Any] = {"form": form, "years": _year_choices(), "vocab": vocab}
+    if year is None:
+        return page(request, "reports/oc3.html", "Care-leaver return (SSDA903 OC3)", result=None, **context)
+    with uow.read() as session:
+        result = oc3.build_return(session, year, today=today())
+        # The failing rows are shown one young person at a time: a read of their records.
+        audit_care_leaver_reads(request, uow, session, [row.care_leaver_id for row, _ in result.failing_rows],
+                                "list")
+    return page(request, "reports/oc3.html", "Care-leaver return (SSDA903 OC3)", result=result,
+                notes=_notes(result), **context)
+
+
+def _notes(result: oc3.Oc3Return) -> list[tuple[str, int]]:
+    counted: dict[str, int] = {}
+    for row in result.rows:
+        for note in row.notes:
+            key = note.split(": a contact before")[0] if note.startswith("The birthday window") else note
+            counted[key] = counted.get(key, 0) + 1
+    return sorted(counted.items())
+
+
+@get("/reports/oc3.csv", sync_to_thread=True, opt=MANAGERS)
+def oc3_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
+    year, form = _year(request)
+    if year is None:
+        return tell(request, "/reports/oc3", f"The file was not produced: {form.errors['year']}")
+    with uow.read() as session:
+        result = oc3.build_return(session, year, today=today())
+    if result.failures and request.query_params.get("with_errors") != "yes":
+        return tell(request, f"/reports/oc3?year={year}",
+                    f"The file was not produced: {len(result.failing_rows)} rows fail the return's checks. Correct "
+                    "them, or confirm that you want the file with them.")
+    _download(request, uow, "oc3", [row.care_leaver_id for row in result.rows], period=year)
+    return _file(export.csv_text(oc3.file_rows(result)), export.CSV_TYPE, f"ssda903-oc3-{year - 1}-{year}.csv")
+
+
+ROUTES = [reports_index, cohort_report, cohort_csv, cohort_xlsx, oc3_report, oc3_csv]
