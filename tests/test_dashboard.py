@@ -4,6 +4,7 @@ manager changes the intervals."""
 from datetime import UTC, date, datetime, timedelta
 
 from fixtures import demo
+
 from matching import cases, council_settings, dashboard, db, offer
 from matching.clock import CLOCK
 from tests.test_pages import sign_in

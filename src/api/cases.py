@@ -58,22 +58,14 @@ def _in_scope(request: Request, session: Session, care_leaver_id: int) -> CareLe
     return person
 
 
-# Each list's interval: the request may set it; otherwise the manager's follow-up settings decide.
-INTERVALS = {cases.not_in_touch: ("weeks", "not_in_touch_weeks"), cases.waiting: ("weeks", "waiting_weeks"),
-             cases.no_recent_meeting: ("days", "no_meeting_days"),
-             cases.pathway_reviews: ("due_within_days", "pathway_due_within_days")}
-
-
 def _attention(request: Request, uow: UnitOfWork, listing: Callable[..., list[dict]],
                interval: int | None = None) -> list[dict]:
-    """One attention list, for today, confined to an adviser's own caseload when an adviser asks."""
+    """One attention list, for today, confined to an adviser's own caseload when an adviser asks; its interval
+    is the request's or the manager's (cases.INTERVALS)."""
     with uow.read() as session:
-        options = {}
-        if listing in INTERVALS:
-            option, setting = INTERVALS[listing]
-            follow_up = council_settings.load(session, council_settings.FollowUpSettings)
-            options[option] = interval or getattr(follow_up, setting)
-        return listing(session, today=today(request), adviser_id=_mine(request), **options)
+        follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+        return cases.attention(session, listing, today=today(request), follow_up=follow_up,
+                               adviser_id=_mine(request), interval=interval)
 
 
 def _mine(request: Request) -> int | None:

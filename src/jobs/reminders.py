@@ -20,19 +20,16 @@ from matching.models import User
 class Reminder:
     listing: Callable[..., list[dict]]
     words: str  # "{n} …", with the interval as {interval}
-    option: str | None = None  # the listing's interval argument and the follow-up setting that gives it
-    setting: str | None = None
     counts: Callable[[dict], bool] = lambda item: True  # which of the list's items are overdue
 
 
-# The same intervals as the JSON API's attention lists (api/cases.py INTERVALS).
+# Each list's interval is the manager's (cases.INTERVALS, shared with the JSON API and the overview).
 REMINDERS = (
-    Reminder(cases.not_in_touch, "{n} not contacted for over {interval} weeks", "weeks", "not_in_touch_weeks"),
+    Reminder(cases.not_in_touch, "{n} not contacted for over {interval} weeks"),
     Reminder(cases.pathway_reviews, "{n} with a pathway-plan review overdue", counts=lambda item: item["overdue"]),
     Reminder(cases.overdue_check_ins, "{n} follow-up check-ins overdue"),
-    Reminder(cases.no_recent_meeting, "{n} mentoring matches with no meeting for over {interval} days", "days",
-             "no_meeting_days"),
-    Reminder(cases.waiting, "{n} waiting over {interval} weeks with no approved match", "weeks", "waiting_weeks"),
+    Reminder(cases.no_recent_meeting, "{n} mentoring matches with no meeting for over {interval} days"),
+    Reminder(cases.waiting, "{n} waiting over {interval} weeks with no approved match"),
 )
 
 
@@ -55,8 +52,8 @@ def overdue(session: Session, today) -> Overdue:
     counts: dict[int | None, Counter] = defaultdict(Counter)
     intervals = {}
     for reminder in REMINDERS:
-        intervals[reminder] = interval = getattr(follow_up, reminder.setting) if reminder.setting else None
-        found = reminder.listing(session, today=today, **({reminder.option: interval} if reminder.option else {}))
+        intervals[reminder] = cases.interval_of(reminder.listing, follow_up)
+        found = cases.attention(session, reminder.listing, today=today, follow_up=follow_up)
         for item in found:
             if reminder.counts(item):
                 counts[item["personal_adviser_id"]][reminder] += 1

@@ -7,8 +7,10 @@ before 25), s.23A (a relevant child who returns home for 6 months ceases to be r
 takes `today`, so the boundaries are tested on exact days and never with sleeps.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -130,13 +132,19 @@ def _closure_breaks(person: CareLeaver, closure: Closure, today: date) -> str | 
     return None
 
 
-def reopen_case(session: Session, care_leaver_id: int, *, version: int, note: str, today: date,
-                actor_id: int | None) -> CareLeaver:
+def reopening_refusal(session: Session, care_leaver_id: int, *, version: int, today: date) -> CareLeaver:
+    """Raise what `reopen_case` would raise, changing nothing (the twin of `closure_refusal`)."""
     person = _current(session, care_leaver_id, version)
     if person.case_status != "closed":
         raise Conflict(f"case {care_leaver_id} is open")
     if rule := reopen_refusal(person, today):
         raise ClosureRefused(rule)
+    return person
+
+
+def reopen_case(session: Session, care_leaver_id: int, *, version: int, note: str, today: date,
+                actor_id: int | None) -> CareLeaver:
+    person = reopening_refusal(session, care_leaver_id, version=version, today=today)
     person.case_status, person.closed_at, person.closed_by_id, person.closed_reason = "open", None, None, None
     session.add(CaseEvent(care_leaver_id=person.id, actor_id=actor_id, action="reopened", note=note[:1000]))
     session.flush()
@@ -269,3 +277,24 @@ def no_recent_meeting(session: Session, *, today: date, days: int = 90, adviser_
                           "care_leaver_id": row.care_leaver_id, "personal_adviser_id": row.personal_adviser_id,
                           "last_meeting_on": row.on, "days_since": (today - since).days if since else None})
     return sorted(found, key=lambda item: -(item["days_since"] or 10**6))
+
+
+# Each attention list's interval, by its option and the manager's follow-up setting that decides it
+# (council_settings.FollowUpSettings): the one mapping the JSON API, the overview and the reminders share.
+INTERVALS = {not_in_touch: ("weeks", "not_in_touch_weeks"), waiting: ("weeks", "waiting_weeks"),
+             no_recent_meeting: ("days", "no_meeting_days"),
+             pathway_reviews: ("due_within_days", "pathway_due_within_days")}
+
+
+def attention(session: Session, listing: Callable[..., list[dict]], *, today: date, follow_up: Any,
+              adviser_id: int | None = None, interval: int | None = None) -> list[dict]:
+    """One attention list by the manager's interval (or `interval`, where the caller gives one)."""
+    options = {}
+    if listing in INTERVALS:
+        option, setting = INTERVALS[listing]
+        options[option] = interval or getattr(follow_up, setting)
+    return listing(session, today=today, adviser_id=adviser_id, **options)
+
+
+def interval_of(listing: Callable[..., list[dict]], follow_up: Any) -> int | None:
+    return getattr(follow_up, INTERVALS[listing][1]) if listing in INTERVALS else None

@@ -23,15 +23,17 @@ class Counts:
 
 
 def attention_counts(session: Session, today: date) -> dict[str, int]:
-    intervals = council_settings.load(session, council_settings.FollowUpSettings)
+    follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+
+    def count(listing) -> int:
+        return len(cases.attention(session, listing, today=today, follow_up=follow_up))
+
     return {
-        "Not in touch": len(cases.not_in_touch(session, today=today, weeks=intervals.not_in_touch_weeks)),
-        "Pathway reviews due or overdue": len(cases.pathway_reviews(
-            session, today=today, due_within_days=intervals.pathway_due_within_days)),
-        "Check-ins overdue": len(cases.overdue_check_ins(session, today=today)),
-        f"Mentoring with no meeting for {intervals.no_meeting_days} days": len(cases.no_recent_meeting(
-            session, today=today, days=intervals.no_meeting_days)),
-        "Waiting with no approved match": len(cases.waiting(session, today=today, weeks=intervals.waiting_weeks)),
+        "Not in touch": count(cases.not_in_touch),
+        "Pathway reviews due or overdue": count(cases.pathway_reviews),
+        "Check-ins overdue": count(cases.overdue_check_ins),
+        f"Mentoring with no meeting for {follow_up.no_meeting_days} days": count(cases.no_recent_meeting),
+        "Waiting with no approved match": count(cases.waiting),
         "Entitlements not told or not applied": offer.missed_count(session, today=today),
     }
 

@@ -238,12 +238,8 @@ def _reopen(session: Session, person_id: int, chosen: ReopenForm, actor: int | N
 
 
 def _reopening_refusal(uow: UnitOfWork, person_id: int, chosen: ReopenForm) -> None:
-    """What re-opening would raise, with nothing changed: the step itself, rolled back, so the confirmation
-    page appears exactly when the re-opening would be allowed. (matching/cases.py has `closure_refusal`
-    for closing but no such check for re-opening.)"""
-    with uow.write() as session:
-        _reopen(session, person_id, chosen, None)
-        session.rollback()
+    with uow.read() as session:
+        cases.reopening_refusal(session, person_id, version=chosen.version, today=today())
 
 
 CLOSE = CaseStep("close", "close", CloseForm, refused_on="reason_code",
