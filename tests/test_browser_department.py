@@ -49,7 +49,8 @@ def _open_referral_at(tab: Page, stage: str) -> str:
     tab.get_by_label("Stage").select_option(stage)
     tab.get_by_role("button", name="Show referrals").click()
     rows = tab.locator("table:has(th:text('Adjustments needed')) tbody tr")
-    assert rows.count() >= 1, f"the demo department has no referral at {stage} (fixtures/journeys.py)"
+    # An expectation, which waits for the filtered page: a bare count could read the page before it rendered.
+    expect(rows.first, f"the demo department has no referral at {stage} (fixtures/journeys.py)").to_be_visible()
     rows.first.get_by_role("link").click()
     expect(tab.get_by_role("group", name="What happened next?")).to_be_visible()
     return tab.url
