@@ -57,13 +57,7 @@ class Closure:
 
 def close_case(session: Session, care_leaver_id: int, closure: Closure, *, today: date,
                actor_id: int | None) -> CareLeaver:
-    person = _current(session, care_leaver_id, closure.version)
-    if person.case_status == "closed":
-        raise Conflict(f"case {care_leaver_id} is already closed")
-    if closure.reason_code not in CLOSURE_REASONS:
-        raise InvalidInput("reason_code", f"choose one of: {', '.join(CLOSURE_REASONS)}")
-    if rule := _closure_breaks(person, closure, today):
-        raise ClosureRefused(rule)
+    person = closure_refusal(session, care_leaver_id, closure, today=today)
     person.case_status, person.closed_at, person.closed_by_id = "closed", utcnow(), actor_id
     person.closed_reason = f"{CLOSURE_REASONS[closure.reason_code]}. {closure.note}".strip()
     if closure.reason_code == "died":
@@ -100,8 +94,8 @@ def closure_rule(person: CareLeaver, today: date) -> ClosureRule:
     return ClosureRule("from_25", RULE_FROM_25, tuple(CLOSURE_REASONS), False, at_21, at_25)
 
 
-def closure_refusal(session: Session, care_leaver_id: int, closure: Closure, *, today: date) -> None:
-    """Raise what `close_case` would raise, changing nothing: for a page that asks for confirmation first."""
+def closure_refusal(session: Session, care_leaver_id: int, closure: Closure, *, today: date) -> CareLeaver:
+    """Raise what `close_case` would raise, changing nothing (a page asks for confirmation first); the case."""
     person = _current(session, care_leaver_id, closure.version)
     if person.case_status == "closed":
         raise Conflict(f"case {care_leaver_id} is already closed")
@@ -109,6 +103,7 @@ def closure_refusal(session: Session, care_leaver_id: int, closure: Closure, *, 
         raise InvalidInput("reason_code", f"choose one of: {', '.join(CLOSURE_REASONS)}")
     if rule := _closure_breaks(person, closure, today):
         raise ClosureRefused(rule)
+    return person
 
 
 def reopen_refusal(person: CareLeaver, today: date) -> str | None:
