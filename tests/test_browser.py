@@ -98,8 +98,12 @@ def sign_in(tab: Page, who: str) -> None:
 
 def serious_violations(tab: Page) -> list[str]:
     """axe's serious and critical WCAG 2.2 AA violations on the page as it stands, JavaScript on or off."""
+    # A click that navigates returns once the new page has committed, before its stylesheets and fonts
+    # have loaded: axe run then measures unstyled links (24 px target size fails on the skip link).
+    tab.wait_for_load_state("load")
     if tab.evaluate("matchMedia('(scripting: none)').matches"):
         return _serious_violations_without_javascript(tab)
+    tab.evaluate("document.fonts.ready.then(() => true)")
     found = Axe().run(tab, options=WCAG_AA).response["violations"]
     return [f"{v['id']}: {v['help']} at {[node['target'] for node in v['nodes']]}" for v in found
             if v["impact"] in {"serious", "critical"}]
