@@ -1,18 +1,21 @@
 """List endpoints at London scale under 20 concurrent clients on loopback: p50 and p95 per endpoint.
 
-    python -m bench.api_lists [--backends sqlite postgresql] [--clients 20] [--seconds 10]
+    python -m bench.api_lists [--backends sqlite postgresql] [--clients 20] [--seconds 10] [--repeats 3]
+                              [--endpoints care-leavers ...]
 
 The load comes from wrk (Debian's package; a C client, so the measurement is not starved by a Python
 client sharing the two cores). Each endpoint gets `clients` connections for `seconds`, cycling through
-typical list queries: first page, filters, sorts, a deep page, text search. Goal (issue 3): p95 < 100 ms.
-The care-leaver list also writes one audit row per record shown, as in production.
+typical list queries: first page, filters, sorts, a deep page, text search. Goal (issues 3 and 19): p95 <
+100 ms. The care-leaver list also writes one audit row per record shown, as in production. Each measurement
+is repeated `repeats` times; the median and range are reported with the load average before and after,
+because this machine is shared and its speed wanders.
 """
 
 import argparse
 import json
 import shutil
 
-from bench.common import OUT, machine, seeded, served, wrk
+from bench.common import OUT, described, machine, repeated, seeded, served, wrk
 
 QUERIES = {
     "departments": ["", "?status=active", "?sort=name"],
@@ -35,21 +38,22 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--endpoints", nargs="+", choices=list(QUERIES), default=list(QUERIES))
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk (make bench installs it)")
-    results = {"machine": machine(), "clients": args.clients, "seconds": args.seconds, "runs": []}
-    print(results["machine"])
+    results = {"machine": machine(), "clients": args.clients, "seconds": args.seconds, "rows": []}
+    print(results["machine"], flush=True)
     for backend in args.backends:
         url, token = seeded(backend, "bench_api_lists", "london")
         with served(url, WORKERS[backend]) as base:
-            for endpoint in QUERIES:
+            for endpoint in args.endpoints:
                 load(base, token, endpoint, args.clients, 2)  # warm up
-                row = {"backend": backend, "workers": WORKERS[backend], "endpoint": endpoint} | load(
-                    base, token, endpoint, args.clients, args.seconds)
-                results["runs"].append(row)
-                print(f"  {backend:<10} {endpoint:<14} p50 {row['p50_ms']:>6} ms  p95 {row['p95_ms']:>6} ms  "
-                      f"max {row['max_ms']:>6} ms  {row['per_second']:>5}/s  errors {row['errors']}", flush=True)
+                row = {"backend": backend, "workers": WORKERS[backend], "endpoint": endpoint} | repeated(
+                    lambda: load(base, token, endpoint, args.clients, args.seconds), args.repeats)  # noqa: B023
+                results["rows"].append(row)
+                print(f"  {backend:<10} {endpoint:<14} {described(row)}", flush=True)
     OUT.mkdir(exist_ok=True)
     (OUT / "api_lists.json").write_text(json.dumps(results, indent=2))
 

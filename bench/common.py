@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,6 +43,23 @@ def spread(values: list[float]) -> dict[str, float]:
     """Median and range of repeated measurements (each benchmark repeats three times)."""
     return {"median": round(statistics.median(values), 1), "min": round(min(values), 1),
             "max": round(max(values), 1), "n": len(values)}
+
+
+def repeated(measure: Callable[[], dict], repeats: int) -> dict:
+    """`measure` (one wrk run) `repeats` times: the median and range of p95, p50 and throughput, with the load
+    average before and after, so a figure taken in a busy phase of this shared machine shows as one."""
+    before = load_average()
+    runs = [measure() for _ in range(repeats)]
+    return {"load_before": before, "load_after": load_average(),
+            "p95_ms": spread([r["p95_ms"] for r in runs]), "p50_ms": spread([r["p50_ms"] for r in runs]),
+            "per_second": spread([r["per_second"] for r in runs]), "errors": sum(r["errors"] for r in runs)}
+
+
+def described(row: dict) -> str:
+    """One printed line of a `repeated` measurement."""
+    p95, p50, rate = row["p95_ms"], row["p50_ms"], row["per_second"]
+    return (f"p95 {p95['median']:>6} ms ({p95['min']}–{p95['max']})  p50 {p50['median']:>6} ms  "
+            f"{rate['median']:>5}/s  errors {row['errors']}  load {row['load_before']} → {row['load_after']}")
 
 
 WRK_SCRIPT = """

@@ -17,7 +17,7 @@ import shutil
 import httpx
 import sqlalchemy as sa
 
-from bench.common import OUT, load_average, machine, seeded, served, spread, wrk
+from bench.common import OUT, described, machine, repeated, seeded, served, wrk
 from matching import db
 
 PASSWORD = "springboard-demo"
@@ -93,18 +93,10 @@ def main() -> None:
                     continue
                 check(base, cookies[role], paths)
                 load(base, cookies[role], paths, args.clients, 2)  # warm up
-                before, runs = load_average(), []
-                for _ in range(args.repeats):
-                    runs.append(load(base, cookies[role], paths, args.clients, args.seconds))
-                row = {"backend": backend, "page": name, "load_before": before, "load_after": load_average(),
-                       "p95_ms": spread([r["p95_ms"] for r in runs]), "p50_ms": spread([r["p50_ms"] for r in runs]),
-                       "per_second": spread([r["per_second"] for r in runs]),
-                       "errors": sum(r["errors"] for r in runs)}
+                row = {"backend": backend, "page": name} | repeated(
+                    lambda: load(base, cookies[role], paths, args.clients, args.seconds), args.repeats)  # noqa: B023
                 results["rows"].append(row)
-                print(f"  {backend:<10} {name:<20} p95 {row['p95_ms']['median']:>6} ms "
-                      f"({row['p95_ms']['min']}–{row['p95_ms']['max']})  p50 {row['p50_ms']['median']:>6} ms  "
-                      f"{row['per_second']['median']:>5}/s  errors {row['errors']}  load {before} → "
-                      f"{row['load_after']}", flush=True)
+                print(f"  {backend:<10} {name:<20} {described(row)}", flush=True)
     OUT.mkdir(exist_ok=True)
     (OUT / "pages.json").write_text(json.dumps(results, indent=2))
 

@@ -256,21 +256,65 @@ def test_every_read_of_a_care_leaver_is_audited_without_the_data(client, session
     assert not any("Zebedee" in str(r.model_dump()) for r in rows)
 
 
-def test_a_reads_audit_joins_its_transaction_on_postgresql_and_follows_it_on_sqlite(engine):
-    """SQLite: the read's snapshot ends before the audit's writing unit (api/resources.audited_read)."""
+def test_a_reads_audit_follows_its_transaction_and_concurrent_reads_audit_in_one_commit(engine):
+    """The read's transaction ends before its audit rows are written (api/resources.audited_read), and the
+    rows of reads that arrive while a batch is being written are written together (db.GroupCommit)."""
+    import threading
+
+    from api.deps import UnitOfWork
+    from api.resources import audited_read
+
+    uow, seen = UnitOfWork(engine), {}
+    first_batch_started, more_waiting = threading.Event(), threading.Event()
+
+    def audit(request, writing, ids, action):
+        seen[ids[0]] = writing
+        if ids == [1]:  # hold the first batch open until the other reads are waiting for the next one
+            first_batch_started.set()
+            more_waiting.wait(5)
+
+    def audited(ident):
+        with uow.read() as read:
+            read.connection()
+            audited_read(audit, None, uow, read, [ident], "list")
+            assert not read.in_transaction()
+
+    first = threading.Thread(target=audited, args=(1,))
+    first.start()
+    first_batch_started.wait(5)
+    others = [threading.Thread(target=audited, args=(n,)) for n in (2, 3, 4)]
+    for thread in others:
+        thread.start()
+    for _ in range(10_000):  # until the three are queued behind the first batch
+        if len(uow.audit_rows._waiting) == 3:
+            break
+        threading.Event().wait(0.001)
+    more_waiting.set()
+    for thread in [first, *others]:
+        thread.join(10)
+    assert sorted(seen) == [1, 2, 3, 4]
+    assert seen[2] is seen[3] is seen[4] and seen[1] is not seen[2]  # the three waiting reads: one unit of work
+
+
+def test_a_read_audited_inside_a_writing_unit_of_work_joins_it(engine):
     from api.deps import UnitOfWork
     from api.resources import audited_read
 
     uow, seen = UnitOfWork(engine), []
-    with uow.read() as read:
-        read.connection()  # the read has begun
+    with uow.write() as writing:
+        audited_read(lambda request, session, ids, action: seen.append(session), None, uow, writing, [7], "read")
+    assert seen == [writing]
 
-        def audit(request, writing, ids, action):
-            seen.append((writing is read, read.in_transaction(), ids, action))
 
-        audited_read(audit, None, uow, read, [7], "list")
-    joined = engine.dialect.name == "postgresql"
-    assert seen == [(joined, joined, [7], "list")]
+def test_a_read_whose_audit_cannot_be_written_fails(engine):
+    from api.deps import UnitOfWork
+    from api.resources import audited_read
+
+    def broken(request, writing, ids, action):
+        raise RuntimeError("the audit table is unwritable")
+
+    with UnitOfWork(engine).read() as read, pytest.raises(RuntimeError, match="unwritable"):
+        audited_read(broken, None, UnitOfWork(engine), read, [7], "list")
 
 
 def test_openapi_documents_the_api(client):

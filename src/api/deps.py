@@ -6,7 +6,7 @@ runs on the same small thread pool as the handlers: when every thread waits for 
 commit is queued behind them, the process deadlocks (found by bench/api_lists.py).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,17 +23,17 @@ from matching.models.base import MAX_INT, MIN_INT
 @dataclass(frozen=True)
 class UnitOfWork:
     engine: sa.Engine
+    # The audit rows of concurrent reads, committed together (db.GroupCommit).
+    audit_rows: db.GroupCommit = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "audit_rows", db.GroupCommit(self.engine))
 
     def read(self):
         return db.session_scope(self.engine)
 
     def write(self):
         return db.session_scope(db.writer(self.engine))
-
-    @property
-    def writers_queue(self) -> bool:
-        """SQLite: one writing unit at a time, across every worker process (db.py)."""
-        return self.engine.dialect.name == "sqlite"
 
 
 def provide_uow(state: State) -> UnitOfWork:
