@@ -35,7 +35,7 @@ def _close(client, person, **body):
 def test_closing_at_21_needs_support_offered_and_declined(client, on, today, allowed):
     on(today)
     person = _person(client)
-    response = _close(client, person, reason_code="support_declined", support_offered_on="2026-06-01",
+    response = _close(client, person, reason_code="support_declined", support_offered_on="2026-06-15",
                       note="Told us at the review they do not want a PA")
     if allowed:
         assert response.status_code == 200 and response.json()["case_status"] == "closed"
@@ -100,9 +100,11 @@ def test_a_contact_moves_last_contact_and_in_touch(client, on):
     assert client.post(url, json={"contact_on": "2026-11-20", "kind": "text"}).status_code == 400
     assert client.post(url, json={"contact_on": "2026-11-20", "kind": "visit", "note": "Seen at home"}).status_code == 201
     after = client.get(f"/api/v1/care-leavers/{person['id']}").json()
-    assert (after["last_contact_on"], after["in_touch"]) == ("2026-11-20", "YES")
+    assert (after["last_contact_on"], after["in_touch"]) == ("2026-11-20", "NO")  # the 903 status is the adviser's
+    assert client.post(url, json={"contact_on": "2026-11-21", "kind": "visit", "in_touch": "YES"}).status_code == 201
+    assert client.get(f"/api/v1/care-leavers/{person['id']}").json()["in_touch"] == "YES"
     client.post(url, json={"contact_on": "2026-10-01", "kind": "call"})  # an older contact moves nothing
-    assert client.get(f"/api/v1/care-leavers/{person['id']}").json()["last_contact_on"] == "2026-11-20"
+    assert client.get(f"/api/v1/care-leavers/{person['id']}").json()["last_contact_on"] == "2026-11-21"
 
 
 def test_not_in_touch_list_at_its_boundary_day(client, on, people):

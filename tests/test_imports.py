@@ -111,11 +111,14 @@ def test_a_file_with_bad_rows_imports_nothing_and_names_every_problem(engine, ad
         assert [c.first_name for c in session.exec(select(CareLeaver))] == ["Amina"]
 
 
-def test_unknown_and_missing_columns_are_reported_on_the_header_row(session, tmp_path):
-    path = write(tmp_path / "x.csv", [{"case_ref": "CL9", "first_name": "Jo"}])
+def test_unknown_and_missing_columns_are_reported_on_the_header_row_with_the_rows_problems(session, tmp_path):
+    """One run finds everything: a header problem does not hide the rows' problems."""
+    path = write(tmp_path / "x.csv", [{"case_ref": "CL9", "first_name": "Jo", "date_of_birth": "soon",
+                                       "leaving_care_category": "former_relevant"}])
     with pytest.raises(ImportFailed) as failure:
         import_file(session, "care-leavers", path)
-    assert {(e.row, e.column) for e in failure.value.errors} == {(1, "case_ref"), (1, "case_reference")}
+    assert {(e.row, e.column) for e in failure.value.errors} == {
+        (1, "case_ref"), (1, "case_reference"), (2, "date_of_birth")}
 
 
 def test_ssd_extract_with_descriptions_and_codes(session, adviser, tmp_path):
@@ -195,6 +198,19 @@ def test_cli_import_prints_row_and_column_and_exits_non_zero(settings, engine, t
     with Session(engine) as session:
         assert count(session, CareLeaver) == 1
     assert planned_rows(engine, "care_leavers") == 1  # statistics refreshed, so queries are planned for the data
+    get_settings.cache_clear()
+
+
+def test_a_file_named_xlsx_that_is_no_workbook_is_one_line_from_the_command(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    from matching.settings import get_settings
+
+    get_settings.cache_clear()
+    fake = tmp_path / "people.xlsx"
+    fake.write_text("case_reference,first_name\nCL5,A\n")  # a CSV renamed
+    result = CliRunner().invoke(main, ["import", "care-leavers", str(fake)])
+    assert result.exit_code == 1 and "Traceback" not in result.output and result.exception.__class__ is SystemExit
+    assert "people.xlsx is not an Excel workbook" in result.output
     get_settings.cache_clear()
 
 

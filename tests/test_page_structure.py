@@ -56,6 +56,12 @@ def _examples(engine) -> dict[str, str]:
         "opportunity_id": one("SELECT id FROM opportunities WHERE department_id = (SELECT department_id FROM users "
                               "WHERE email = 'department@northbridge.example.gov.uk') ORDER BY id LIMIT 1"),
         "mentor_id": one("SELECT id FROM mentors WHERE status = 'pending' ORDER BY id LIMIT 1"),
+        "item_id": one("SELECT id FROM offer_items ORDER BY id LIMIT 1"),
+        "user_id": one(f"SELECT {adviser}"),
+        "department_id": one("SELECT id FROM departments ORDER BY id LIMIT 1"),
+        "token_id": one("SELECT COALESCE(MAX(id), 1) FROM api_tokens"),
+        "link": "0-nothing",  # a set-password link that was never sent: its "expired" page
+        "version": "no-model-yet",  # the demo has trained no model: promoting one that does not exist
     }
 
 

@@ -89,11 +89,12 @@ def test_sessions_live_in_the_database_and_are_shared_by_instances(browser, sett
 
 @pytest.mark.parametrize("role,allowed", [("adviser", {"/caseload", "/proposals"}), ("mentor", {"/mentees"}),
                                           ("department", {"/referrals"}),
-                                          ("manager", {"/overview", "/proposals", "/settings", "/fairness"}),
+                                          ("manager", {"/overview", "/proposals", "/settings", "/models/fairness"}),
                                           ("admin", {"/people"})])
 def test_each_role_reaches_only_its_own_pages(browser, role, allowed):
     sign_in(browser, role)
-    for path in ("/caseload", "/proposals", "/mentees", "/referrals", "/overview", "/people", "/settings", "/fairness"):
+    for path in ("/caseload", "/proposals", "/mentees", "/referrals", "/overview", "/people", "/settings",
+                 "/models/fairness"):
         status = browser.get(path, follow_redirects=False).status_code
         assert status == (200 if path in allowed else 403), (role, path, status)
 
@@ -236,10 +237,11 @@ def test_a_manager_changes_settings_on_the_page_with_errors_named(browser):
     assert 'id="no_meeting_days" name="no_meeting_days" inputmode="numeric" value="60"' in saved
 
 
-def test_the_fairness_page_shows_every_grouping(browser):
+def test_the_fairness_page_shows_every_grouping_and_its_old_address_leads_there(browser):
     sign_in(browser, "manager")
+    assert browser.get("/fairness", follow_redirects=False).headers["location"] == "/models/fairness"
     page = browser.get("/fairness")
-    for caption in ("By sex", "By ethnicity", "By disability", "By former uasc"):
+    for caption in ("By sex", "By ethnic group", "By disability", "By whether a former unaccompanied asylum-seeking"):
         assert caption in page.text
 
 

@@ -328,7 +328,7 @@ def test_closing_at_the_21st_birthday_quotes_the_rule_and_asks_for_confirmation(
     sign_in(browser, "adviser")
     rule = "s.23C:" if today < date(2026, 6, 15) else "s.23CZB:"
     assert rule in browser.get(f"/young-people/{person['id']}/close").text  # the rule that applies today
-    answers = {"reason_code": "support_declined", "support_offered_on-day": "1", "support_offered_on-month": "6",
+    answers = {"reason_code": "support_declined", "support_offered_on-day": "15", "support_offered_on-month": "6",
                "support_offered_on-year": "2026", "note": "Declined at the review"}
     token, step = _close(browser, person["id"], **answers)
     if not allowed:

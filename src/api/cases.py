@@ -8,12 +8,12 @@ from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.access import Access, ensure_in_scope, own_caseload, scope_of
 from api.deps import UnitOfWork, actor_id
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
-from matching import cases, clock, council_settings, offer
+from matching import birthdays, cases, clock, council_settings, offer
 from matching.errors import NotFound
 from matching.models import CareLeaver, CareLeaverPublic, OfferItem, OfferItemCreate
 from matching.vocab import ContactKind, InTouch
@@ -39,6 +39,15 @@ class ReopenCase(BaseModel):
     note: str = Field(min_length=3, max_length=1000, description="Who asked, and how")
 
 
+class SupportRequest(BaseModel):
+    asked_on: date = Field(description="The day the young person (21 to 25) asked for advice and support")
+    note: str = Field(default="", max_length=1000, description="How they asked")
+
+
+class KeptOpen(BaseModel):
+    reason: str = Field(min_length=3, max_length=1000, description="Why the case stays open after 25")
+
+
 class ContactIn(BaseModel):
     contact_on: date
     kind: ContactKind
@@ -61,11 +70,13 @@ def _in_scope(request: Request, session: Session, care_leaver_id: int) -> CareLe
 def _attention(request: Request, uow: UnitOfWork, listing: Callable[..., list[dict]],
                interval: int | None = None) -> list[dict]:
     """One attention list, for today, confined to an adviser's own caseload when an adviser asks; its interval
-    is the request's or the manager's (cases.INTERVALS)."""
+    is the request's or the manager's (cases.INTERVALS). Each young person listed is audited as read."""
     with uow.read() as session:
         follow_up = council_settings.load(session, council_settings.FollowUpSettings)
-        return cases.attention(session, listing, today=today(request), follow_up=follow_up,
-                               adviser_id=_mine(request), interval=interval)
+        found = cases.attention(session, listing, today=today(request), follow_up=follow_up,
+                                adviser_id=_mine(request), interval=interval)
+        audit_care_leaver_reads(request, uow, session, list(dict.fromkeys(r["care_leaver_id"] for r in found)), "list")
+    return found
 
 
 def _mine(request: Request) -> int | None:
@@ -114,7 +125,7 @@ class CaseController(Controller):
             actor_id=actor_id(request)))
 
     @post("/contacts", sync_to_thread=True, opt=rule("update"),
-          summary="Record a contact; it updates the last contact and the 903 in-touch status")
+          summary="Record a contact; it moves the last contact, and the 903 in-touch status when one is given")
     def contact(self, request: Request, uow: NamedDependency[UnitOfWork], care_leaver_id: FromPath[int],
                 data: JSONBody[ContactIn]) -> dict[str, Any]:
         self._in_scope(request, uow, care_leaver_id)
@@ -125,6 +136,30 @@ class CaseController(Controller):
             audit_care_leaver_access(request, session, [care_leaver_id], "update")
             return {"id": contact.id, "care_leaver_id": care_leaver_id, "contact_on": contact.contact_on,
                     "kind": contact.kind, "by_id": contact.by_id}
+
+    @post("/support-requests", sync_to_thread=True, opt=rule("update"),
+          summary="Record that a young person aged 21 to 25 asked for support, and when (s.23CZB)")
+    def support_request(self, request: Request, uow: NamedDependency[UnitOfWork], care_leaver_id: FromPath[int],
+                        data: JSONBody[SupportRequest]) -> dict[str, Any]:
+        return self._case_event(request, uow, care_leaver_id, lambda session: cases.request_support(
+            session, care_leaver_id, asked_on=data.asked_on, note=data.note, today=today(request),
+            actor_id=actor_id(request)))
+
+    @post("/kept-open", sync_to_thread=True, opt=rule("update"),
+          summary="From the 25th birthday, record the reason the case stays open")
+    def kept_open(self, request: Request, uow: NamedDependency[UnitOfWork], care_leaver_id: FromPath[int],
+                  data: JSONBody[KeptOpen]) -> dict[str, Any]:
+        return self._case_event(request, uow, care_leaver_id, lambda session: birthdays.keep_open(
+            session, care_leaver_id, reason=data.reason, today=today(request), actor_id=actor_id(request)))
+
+    def _case_event(self, request: Request, uow: UnitOfWork, care_leaver_id: int,
+                    write: Callable[[Session], Any]) -> dict[str, Any]:
+        self._in_scope(request, uow, care_leaver_id)
+        with uow.write() as session:
+            event = write(session)
+            audit_care_leaver_access(request, session, [care_leaver_id], "update")
+            return {"id": event.id, "care_leaver_id": care_leaver_id, "action": event.action,
+                    "on": event.at.astimezone(clock.ZONE).date(), "note": event.note, "actor_id": event.actor_id}
 
 
 class EntitlementStatus(BaseModel):
@@ -167,7 +202,7 @@ class LocalOfferController(Controller):
     @get("/", sync_to_thread=True, opt={"policy": OFFER_POLICY, "action": "list"}, summary="The council's local offer")
     def list_offer(self, uow: NamedDependency[UnitOfWork]) -> list[OfferItem]:
         with uow.read() as session:
-            return list(session.exec(select(OfferItem).where(OfferItem.active).order_by(OfferItem.id)))
+            return offer.active_items(session)
 
     @post("/", sync_to_thread=True, opt={"policy": OFFER_POLICY, "action": "create"},
           summary="Add an entitlement to the local offer (eligibility by age)")
@@ -210,3 +245,14 @@ class AttentionController(Controller):
     def no_meetings(self, request: Request, uow: NamedDependency[UnitOfWork],
                     days: Annotated[int | None, QueryParameter(ge=1, le=365)] = None) -> list[dict]:
         return _attention(request, uow, cases.no_recent_meeting, days)
+
+    @get("/birthdays", sync_to_thread=True, opt=rule("list"),
+         summary="Birthday tasks not yet done (18: review the plan; 21: offer support to 25; 25: close or say why "
+                 "not), oldest first")
+    def birthday_tasks(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
+        return _attention(request, uow, birthdays.tasks)
+
+    @get("/unallocated", sync_to_thread=True, opt=rule("list"),
+         summary="Open cases with no active personal adviser (none, or one who left): the manager's to allocate")
+    def unallocated(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
+        return _attention(request, uow, cases.unallocated)

@@ -6,6 +6,7 @@ inside the commands that use them (tests/test_platform.py checks `--help` loads 
 """
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -14,9 +15,44 @@ from matching import clock, vocab
 
 # The importable kinds, kept here so `--help` need not import the importers (a test keeps them equal).
 IMPORT_KINDS = ("care-leavers", "mentors", "opportunities")
+MAX_ID = 2**31 - 1  # models/base.MAX_INT, not imported: start-up stays light
 
 
-@click.group(help="Springboard: mentors and opportunities for care leavers.")
+def _refusal(error: Exception) -> click.UsageError | None:
+    """Bad input that got past an option's type and was refused by a model's or a domain rule, as one line
+    naming the field and the reason; None for anything else. Looked up in sys.modules: if pydantic or the
+    domain raised it, they are loaded, and `--help` imports neither."""
+    pydantic, errors = sys.modules.get("pydantic"), sys.modules.get("matching.errors")
+    if pydantic is not None and isinstance(error, pydantic.ValidationError):
+        first = error.errors()[0]
+        return click.UsageError(f"{'.'.join(map(str, first['loc'])) or 'value'}: {first['msg']}")
+    if errors is not None and isinstance(error, errors.InvalidInput):
+        return click.UsageError(str(error))
+    return None
+
+
+class Springboard(click.Group):
+    """Every command refuses bad input with one line and exit status 2, never a traceback: a refusal a command
+    did not catch itself is turned into a usage error here, around every subcommand."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            refusal = _refusal(error)
+            if refusal is None:
+                raise
+            raise refusal from None
+
+
+def _output_file(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
+    """An --output whose folder does not exist is refused before any work is done (it was a traceback after)."""
+    if value is not None and not value.parent.is_dir():
+        raise click.BadParameter(f"the folder {value.parent} does not exist")
+    return value
+
+
+@click.group(cls=Springboard, help="Springboard: mentors and opportunities for care leavers.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="YYYY-MM-DD",
               help="Act as if today were this day (the service's clock, for training and for tests).")
 def main(today) -> None:
@@ -36,8 +72,8 @@ WORKER_START_SECONDS = 90
 
 @main.command(help="Run the web service.")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
@@ -136,7 +172,7 @@ def check() -> None:
 
 
 @main.command(help="Load the synthetic demo borough (no real people) into the configured database.")
-@click.option("--seed", default=2026, show_default=True)
+@click.option("--seed", default=2026, show_default=True, type=click.IntRange(0, 2**32 - 1))
 @click.option("--scale", type=click.Choice(["borough", "london", "england"]), default="borough", show_default=True)
 def demo(seed: int, scale: str) -> None:
     from fixtures import demo as demo_data
@@ -151,14 +187,18 @@ def demo(seed: int, scale: str) -> None:
 @main.command(name="import", help="Import a CSV or XLSX file: every row, or none if any row is bad.")
 @click.argument("kind", type=click.Choice(IMPORT_KINDS))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_(kind: str, path: Path) -> None:
+@click.option("--as", "as_email", metavar="EMAIL",
+              help="The manager or administrator running the import: the audit trail names them for every "
+                   "record added or changed (without it, the service itself)")
+def import_(kind: str, path: Path, as_email: str | None) -> None:
     from matching import db
     from matching.imports import ImportFailed, import_file
 
     engine = db.writer(db.engine_for(_url()))
     try:
         with db.session_scope(engine) as session:
-            report = import_file(session, kind, path)
+            actor = _importer(session, as_email) if as_email else None
+            report = import_file(session, kind, path, actor_id=actor, route=f"springboard import {kind}")
         db.analyze(engine)
     except ImportFailed as failure:
         for error in failure.errors:
@@ -166,6 +206,17 @@ def import_(kind: str, path: Path) -> None:
         raise click.ClickException(f"{len(failure.errors)} problem(s) found; nothing was imported.") from None
     click.echo(f"{path.name} ({report.layout} layout): {report.rows} rows; {report.created} created, "
                f"{report.updated} updated, {report.unchanged} unchanged.")
+
+
+def _importer(session, email: str) -> int:
+    """The id of the active manager or administrator with EMAIL, or a one-line refusal (exit status 2)."""
+    from matching.services import users as users_service
+
+    user = users_service.by_email(session, email)
+    if user is None or not user.active or user.role not in {"manager", "admin"}:
+        raise click.BadParameter(f"{email.strip().lower()} is not an active manager's or administrator's "
+                                 "account", param_hint="--as")
+    return user.id
 
 
 @main.group(help="People who sign in.")
@@ -182,29 +233,114 @@ def users() -> None:
 def create_user_command(email: str, role: str, full_name: str | None, department_code: str | None,
                         password_stdin: bool) -> None:
     from pydantic import ValidationError
-    from sqlmodel import select
 
     from matching import db
     from matching.errors import InvalidInput
-    from matching.models import Department, UserCreate
+    from matching.models import UserCreate
     from matching.services import users as users_service
 
     password = (click.get_text_stream("stdin").readline().rstrip("\n") if password_stdin
                 else click.prompt("Password", hide_input=True, confirmation_prompt=True))
     with db.session_scope(db.writer(db.engine_for(_url()))) as session:
-        department_id = None
-        if department_code:
-            department = session.exec(select(Department).where(Department.code == department_code.upper())).first()
-            if department is None:
-                raise click.BadParameter(f"no department has the code {department_code}", param_hint="--department")
-            department_id = department.id
+        department_id = _department_id(session, department_code)
         name = full_name or email.split("@")[0].replace(".", " ").title()
         try:
             user = users_service.create_user(session, UserCreate(email=email, full_name=name, role=role,
                                                                   department_id=department_id, password=password))
         except (ValidationError, InvalidInput) as error:
-            raise click.ClickException(_reason(error)) from None
+            raise click.UsageError(_reason(error)) from None
         click.echo(f"Created {role} {user.email} (id {user.id}).")
+
+
+def _department_id(session, code: str | None) -> int | None:
+    """The department with `code` (--department), refused by name when there is none."""
+    from sqlmodel import select
+
+    from matching.models import Department
+
+    if not code:
+        return None
+    department = session.exec(select(Department).where(Department.code == code.upper())).first()
+    if department is None:
+        raise click.BadParameter(f"no department has the code {code}", param_hint="--department")
+    return department.id
+
+
+def _account_step(email: str, action: str, step, said: str) -> None:
+    """One change to the account with EMAIL (matching/accounts.py), audited as made by this command; an unknown
+    address or a refused step is one line on standard error, never a traceback."""
+    from matching import db
+    from matching.errors import DomainError
+    from matching.services import audit
+    from matching.services import users as users_service
+
+    with db.session_scope(db.writer(db.engine_for(_url()))) as session:
+        user = users_service.by_email(session, email)
+        if user is None:
+            raise click.BadParameter(f"no user has the e-mail {email.strip().lower()}", param_hint="EMAIL")
+        try:
+            step(session, user.id)
+        except DomainError as error:
+            raise click.ClickException(str(error)) from None
+        audit.record_access(session, actor_id=None, action=action, entity="user", ids=[user.id],
+                            route=f"springboard users {click.get_current_context().info_name}")
+        name = user.full_name
+    click.echo(said.format(name=name))
+
+
+@users.command(name="deactivate", help="Stop the person with EMAIL signing in; their open sessions end now.")
+@click.argument("email")
+def deactivate_user_command(email: str) -> None:
+    from matching import accounts
+
+    _account_step(email, "deactivate", lambda session, user_id: accounts.deactivate(session, user_id, actor_id=None),
+                  "{name} is deactivated.")
+
+
+@users.command(name="activate", help="Let the deactivated person with EMAIL sign in again.")
+@click.argument("email")
+def activate_user_command(email: str) -> None:
+    from matching import accounts
+
+    _account_step(email, "activate", accounts.activate, "{name} is active again.")
+
+
+@users.command(name="unlock", help="Lift the lockout that repeated wrong passwords put on EMAIL.")
+@click.argument("email")
+def unlock_user_command(email: str) -> None:
+    from matching import accounts
+
+    _account_step(email, "unlock", accounts.unlock, "{name} is unlocked.")
+
+
+@users.command(name="invite", help="Give EMAIL an account; a one-time link to choose a password goes by notice.")
+@click.argument("email")
+# Mentors sign up themselves and are vetted (matching/accounts.ASSIGNABLE_ROLES, not imported: start-up stays light).
+@click.option("--role", required=True, type=click.Choice([role for role in vocab.ROLES if role != "mentor"]))
+@click.option("--name", "full_name", help="Full name (default: from the e-mail address)")
+@click.option("--department", "department_code", help="Department code, for department contacts")
+def invite_user_command(email: str, role: str, full_name: str | None, department_code: str | None) -> None:
+    from pydantic import ValidationError
+
+    from matching import accounts, db
+    from matching.errors import DomainError, InvalidInput
+    from matching.services import audit
+    from matching.settings import get_settings
+
+    with db.session_scope(db.writer(db.engine_for(_url()))) as session:
+        department_id = _department_id(session, department_code)
+        try:
+            user = accounts.invite(session, full_name=full_name or email.split("@")[0].replace(".", " ").title(),
+                                   email=email, role=role, department_id=department_id,
+                                   service_url=get_settings().service_url)
+        except (ValidationError, InvalidInput) as error:
+            raise click.UsageError(_reason(error)) from None
+        except DomainError as error:
+            raise click.ClickException(_reason(error)) from None
+        audit.record_access(session, actor_id=None, action="invite", entity="user", ids=[user.id],
+                            route="springboard users invite")
+        click.echo(f"Invited {role} {user.email} (id {user.id}). An invitation is waiting in the outbox; "
+                   f"`springboard worker` sends it.")
 
 
 @main.group(help="Bearer tokens for systems that call the JSON API.")
@@ -216,6 +352,8 @@ def tokens() -> None:
 @click.argument("email")
 @click.option("--name", required=True, help="What will use it, e.g. 'case system export'")
 def create_token_command(email: str, name: str) -> None:
+    from pydantic import ValidationError
+
     from matching import db
     from matching.models import ApiTokenCreate
     from matching.services import users as users_service
@@ -223,23 +361,28 @@ def create_token_command(email: str, name: str) -> None:
     with db.session_scope(db.writer(db.engine_for(_url()))) as session:
         user = users_service.by_email(session, email)
         if user is None:
-            raise click.ClickException(f"no user has the e-mail {email}")
-        record, token = users_service.create_token(session, ApiTokenCreate(user_id=user.id, name=name),
-                                                   created_by_id=None)
+            raise click.BadParameter(f"no user has the e-mail {email}", param_hint="EMAIL")
+        try:
+            wanted = ApiTokenCreate(user_id=user.id, name=name)
+        except ValidationError as error:
+            raise click.BadParameter(error.errors()[0]["msg"], param_hint="--name") from None
+        record, token = users_service.create_token(session, wanted, created_by_id=None)
     click.echo(f"Token {record.id} for {email} (keep it secret; it is not shown again):")
     click.echo(token)
 
 
 @tokens.command(name="revoke", help="Revoke the token with this id.")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=click.IntRange(1, MAX_ID))
 def revoke_token_command(token_id: int) -> None:
     from matching import db
-    from matching.errors import DomainError
+    from matching.errors import DomainError, NotFound
     from matching.services import users as users_service
 
     with db.session_scope(db.writer(db.engine_for(_url()))) as session:
         try:
             users_service.revoke_token(session, token_id, revoked_by_id=None)
+        except NotFound as error:
+            raise click.BadParameter(str(error), param_hint="TOKEN_ID") from None
         except DomainError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"Token {token_id} revoked.")
@@ -295,7 +438,8 @@ def match_explain(case_reference: str, limit: int) -> None:
     with db.session_scope(db.engine_for(_url())) as session:
         person = session.exec(select(CareLeaver).where(CareLeaver.case_reference == case_reference)).first()
         if person is None:
-            raise click.ClickException(f"no care leaver has the case reference {case_reference}")
+            raise click.BadParameter(f"no care leaver has the case reference {case_reference}",
+                                     param_hint="CASE_REFERENCE")
         found = engine.alternatives(session, person.id, today=clock.today(), limit=limit)
         audit.record_access(session, actor_id=None, action="read", entity="care_leaver", ids=[person.id],
                      route="cli: match explain", client="cli")
@@ -352,7 +496,7 @@ def _write(content: str | bytes, output: Path | None) -> None:
                                        "passes the return's checks (failing rows are listed on standard error).")
 @click.option("--year", required=True, type=int,
               help="The collection year's end: 2026 for 1 April 2025 to 31 March 2026.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_file,
               help="Write here (default: standard output).")
 @click.option("--with-errors", is_flag=True, help="Produce the file even when rows fail the checks.")
 def report_oc3(year: int, output: Path | None, with_errors: bool) -> None:
@@ -382,8 +526,8 @@ def report_oc3(year: int, output: Path | None, with_errors: bool) -> None:
 
 @report_group.command(name="cohort", help="The cohort report (small numbers withheld) as CSV or XLSX.")
 @click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: standard "
-                                                                                "output; XLSX needs a file).")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_file,
+              help="Write here (default: standard output; XLSX needs a file).")
 def report_cohort(file_format: str, output: Path | None) -> None:
     from matching import db
     from matching.reports import cohort, export

@@ -5,6 +5,8 @@ field and the reason. Anywhere else a browser gets a GOV.UK page: "Page not foun
 page", or "Sorry, there is a problem with the service" with the request id to quote. An unexpected error
 is logged once, with its request id, the route template and where in the code it happened, but never its
 message or the values involved (an exception's text can carry a name, a date of birth or SQL parameters).
+A write that lost an optimistic-lock race is a 409 saying the record changed and to reload; a database that
+cannot serve (lost connection, read-only, full) is a 503 with the reason and Retry-After, logged as a warning.
 
 The pages router has its own handlers for signed-out visits, 403 and 404 (api/pages/common.py); these are
 the app-level ones: unknown URLs, errors from middleware (CSRF), and unexpected errors on any page.
@@ -30,6 +32,8 @@ from litestar.response import Redirect, Template
 from litestar.routes import HTTPRoute
 from litestar.types import Scope
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 
 from matching.errors import Conflict, DatabaseBusy, InvalidInput, NotFound, StaleVersion
 
@@ -71,20 +75,71 @@ def _conflict(exc: Conflict) -> ProblemDetailsException:
     return _problem(409, "Conflict", str(exc))
 
 
+CHANGED = ("The record changed", "Someone else changed this record since you read it. Reload it, check it and "
+                                  "make your change again.")
+
+
+def _stale(exc: Exception) -> ProblemDetailsException:
+    """A write whose optimistic lock failed: the service's own check (StaleVersion, which names the versions) or
+    the database's (SQLAlchemy's StaleDataError, when another transaction committed between read and write)."""
+    detail = str(exc) if isinstance(exc, StaleVersion) else CHANGED[1]
+    return _problem(409, CHANGED[0], detail)
+
+
+# Database faults a client can do nothing about but wait: (what to look for in the driver's message, the reason
+# given, seconds to wait). A lost connection is usually back within seconds (a restart, a fail-over); a
+# read-only or full database needs someone to act.
+FAULTS = (
+    (("readonly", "read-only", "read only"), "the database is read-only at the moment", 300),
+    (("disk full", "database or disk is full", "no space left", "could not extend file", "diskfull"),
+     "the database has no space left", 300),
+    (("unable to open database",), "the database file cannot be opened", 60),
+)
+LOST = ("the connection to the database was lost", 10)
+
+
+def database_fault(exc: BaseException) -> tuple[str, int] | None:
+    """(reason, Retry-After seconds) when `exc` is a database that cannot serve now, else None (a bug: 500)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    said = f"{type(exc.orig).__name__} {exc.orig}".lower()
+    for words, reason, wait in FAULTS:
+        if any(word in said for word in words):
+            return reason, wait
+    if exc.connection_invalidated or ("connection" in said and any(
+            word in said for word in ("closed", "terminat", "lost", "refused"))):
+        return LOST
+    return None
+
+
+def _unavailable(exc: DBAPIError) -> ProblemDetailsException | None:
+    fault = database_fault(exc)
+    if fault is None:
+        return None
+    reason, wait = fault
+    return ProblemDetailsException(status_code=503, title="Database unavailable",
+                                   detail=f"Nothing was changed: {reason}. Try again in {wait} seconds.",
+                                   headers={"Retry-After": str(wait)})
+
+
 def _http(exc: HTTPException) -> ProblemDetailsException:
     return ProblemDetailsException(status_code=exc.status_code, title=exc.detail, extra=exc.extra, headers=exc.headers)
 
 
 # Most specific first: the first class in an exception's MRO found here converts it.
-MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException]] = {
+# A converter may decline (None): the error is then unexpected (500), e.g. a database error that is a bug.
+MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException | None]] = {
     ProblemDetailsException: lambda exc: exc,
     ValidationException: _validation,
     InvalidInput: _invalid,
     NotFound: lambda exc: _problem(404, "Not found", str(exc)),
     NotFoundException: lambda exc: _problem(404, "Not found", str(exc.detail)),
-    StaleVersion: lambda exc: _problem(409, "Changed by someone else", str(exc)),
+    StaleVersion: _stale,
+    StaleDataError: _stale,
     Conflict: _conflict,
-    DatabaseBusy: lambda exc: _problem(503, "Busy", str(exc)),
+    DatabaseBusy: lambda exc: ProblemDetailsException(status_code=503, title="Busy", detail=str(exc),
+                                                      headers={"Retry-After": "5"}),
+    DBAPIError: _unavailable,
     HTTPException: _http,
 }
 
@@ -94,6 +149,16 @@ def _converted(exc: Exception) -> ProblemDetailsException | None:
         if kind in MAP:
             return MAP[kind](exc)
     return None
+
+
+def _log_unavailable(request: Request, exc: Exception, rid: str) -> None:
+    """A database fault is logged as a warning naming its kind (no driver message: it can quote SQL values)."""
+    reason, _ = database_fault(exc) or ("", 0)
+    route = request.scope.get("path_template") or "(no route)"
+    error = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    log.warning("database unavailable (%s) on %s %s [request %s]: %s", reason, request.method, route, rid, error,
+                extra={"request_id": rid, "method": request.method, "route": route, "error": error,
+                       "reason": reason})
 
 
 def _log_unexpected(request: Request, exc: Exception, rid: str) -> None:
@@ -176,7 +241,10 @@ def _page(request: Request, status: int, rid: str) -> Template:
 def handle(request: Request, exc: Exception) -> Response:
     rid = request_id(request.scope)
     problem = _converted(exc)
-    unexpected = problem is None or (problem.status_code >= 500 and not isinstance(exc, DatabaseBusy))
+    unavailable = problem is not None and isinstance(exc, DBAPIError)
+    unexpected = problem is None or (problem.status_code >= 500 and not isinstance(exc, DatabaseBusy | DBAPIError))
+    if unavailable:
+        _log_unavailable(request, exc, rid)
     if unexpected:
         _log_unexpected(request, exc, rid)
         problem = ProblemDetailsException(status_code=500, title="Internal server error",
@@ -186,7 +254,26 @@ def handle(request: Request, exc: Exception) -> Response:
         return problem.to_response(request)
     if isinstance(exc, NotAuthorizedException):
         return Redirect("/sign-in", status_code=303)
+    if problem.status_code == 409 and isinstance(exc, StaleVersion | StaleDataError):
+        return _said(request, 409, *CHANGED, rid)
+    if problem.status_code == 503:
+        return _said(request, 503, "Sorry, the service is unavailable", str(problem.detail), rid,
+                     problem.headers)
     return _page(request, 403 if isinstance(exc, PermissionDeniedException) else problem.status_code, rid)
+
+
+def _said(request: Request, status: int, title: str, message: str, rid: str,
+          headers: dict[str, str] | None = None) -> Response:
+    """A GOV.UK error page with the JSON answer's own words. If the database is what failed, the page's menu
+    (read from the session store) may fail too: then the words go out as plain text."""
+    from api.pages.common import error_page
+
+    try:
+        response: Response = error_page(request, status, title, message, rid if status >= 500 else None)
+    except DBAPIError:
+        response = Response(f"{title}\n\n{message}\n", status_code=status, media_type="text/plain")
+    response.headers.update(headers or {})
+    return response
 
 
 EXCEPTION_HANDLERS: dict[type[Exception], Callable[[Request, Any], Response]] = {

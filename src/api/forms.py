@@ -16,7 +16,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, field_validator
 
 from matching.errors import DomainError, InvalidInput
 
@@ -81,6 +81,15 @@ def _as_list(raw: Any) -> list[str]:
 
 def _one(raw: Any) -> str:
     return (raw[-1] if raw else "") if isinstance(raw, list) else str(raw if raw is not None else "")
+
+
+def typed_twice(field: str, again: str):
+    """A validator for a form that asks for a password twice: `_same = typed_twice("password", "password_again")`."""
+    def same(cls, value: str, info) -> str:
+        if info.data.get(field) not in (None, value):
+            raise ValueError("Enter the same password in both boxes")
+        return value
+    return field_validator(again)(same)
 
 
 def typed(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from litestar import Response, get
 from litestar.datastructures import State
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.errors import LOST, database_fault
 from matching import db
 
 
@@ -11,6 +12,8 @@ from matching import db
 def health(state: State) -> Response[dict[str, str]]:
     try:
         db.ping(state.engine)
-    except SQLAlchemyError:
-        return Response({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    except SQLAlchemyError as error:
+        reason, wait = database_fault(error) or LOST
+        return Response({"status": "unavailable", "database": "unreachable", "reason": reason}, status_code=503,
+                        headers={"Retry-After": str(wait)})
     return Response({"status": "ok", "database": "ok"})

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from api.access import Access
 from api.auth import Principal
 from api.deps import UnitOfWork, actor_id
+from api.records import audit_care_leaver_reads
 from api.resources import IdFilter, Limit, Offset
 from matching import clock, lifecycle, scopes
 from matching.errors import InvalidInput, NotFound
@@ -89,12 +90,16 @@ class MatchController(Controller):
             items = [{"id": m.id, "version": m.version, "kind": m.kind, "state": m.state, "score": m.score,
                       "care_leaver_id": m.care_leaver_id, "mentor_id": m.mentor_id,
                       "opportunity_id": m.opportunity_id} for m in rows]
+            audit_care_leaver_reads(request, uow, session, list(dict.fromkeys(m["care_leaver_id"] for m in items)),
+                                    "list")
         return OffsetPagination[dict[str, Any]](items=items, limit=limit, offset=offset, total=total)
 
     @get("/{match_id:int}", sync_to_thread=True, opt=rule("read"), summary="A match, its history and next states")
     def read(self, request: Request, uow: NamedDependency[UnitOfWork], match_id: FromPath[int]) -> dict[str, Any]:
         with uow.read() as session:
-            return _view(session, _find(session, request.user, match_id))
+            found = _view(session, _find(session, request.user, match_id))
+            audit_care_leaver_reads(request, uow, session, [found["care_leaver_id"]], "read")
+        return found
 
     @post("/{match_id:int}/transitions", sync_to_thread=True, status_code=200, opt=rule("update"),
           summary="Move a match to its next state (409 names the allowed ones)")

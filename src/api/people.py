@@ -22,7 +22,6 @@ from matching.models import (
     ApiToken,
     ApiTokenCreate,
     ApiTokenPublic,
-    AuditEvent,
     AuditEventPublic,
     Match,
     Meeting,
@@ -31,7 +30,7 @@ from matching.models import (
     UserCreate,
     UserPublic,
 )
-from matching.services import users, views
+from matching.services import audit, users, views
 
 ADMIN = {"admin": Access(frozenset({"list", "create", "update"}))}
 MANAGER = {"manager": Access(frozenset({"list"}))}
@@ -86,14 +85,9 @@ class AccountsController(Controller):
                      action: Annotated[str | None, QueryParameter(max_length=12)] = None,
                      since: FromQuery[datetime | None] = None, until: FromQuery[datetime | None] = None,
                      limit: Limit = 20, offset: Offset = 0) -> OffsetPagination[AuditEventPublic]:
-        conditions = [column == value for column, value in ((AuditEvent.actor_id, actor_id),
-                      (AuditEvent.entity_id, entity_id), (AuditEvent.action, action)) if value is not None]
-        conditions += [AuditEvent.at >= since] if since else []
-        conditions += [AuditEvent.at < until] if until else []
+        wanted = audit.EventFilter(actor_id=actor_id, entity_id=entity_id, action=action, since=since, until=until)
         with uow.read() as session:
-            total = session.exec(select(sa.func.count()).select_from(AuditEvent).where(*conditions)).one()
-            rows = session.exec(select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
-                                .limit(limit).offset(offset)).all()
+            rows, total = audit.find_events(session, wanted, limit=limit, offset=offset)
             return OffsetPagination[AuditEventPublic](items=[AuditEventPublic.model_validate(r) for r in rows],
                                                       limit=limit, offset=offset, total=total)
 

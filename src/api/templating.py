@@ -53,7 +53,9 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True,
         # Templates are part of the release: checking every file's modification time on every render cost
         # about a tenth of a list page's rendering. A changed template needs a restart, like changed code.
-        auto_reload=False)
+        auto_reload=False, extensions=["jinja2.ext.i18n"])
+    # English everywhere; the public local-offer pages pass their language's gettext in their context (api/i18n.py).
+    env.install_null_translations(newstyle=True)
     env.filters.update(long_date=long_date, words=words, state=state)
     env.globals.update(vocab=vocab, choice_items=choice_items, select_items=select_items, govuk_table=components.table,
                        govuk_checkboxes=components.checkboxes, govuk_radios=components.radios,

@@ -13,7 +13,8 @@ from sqlmodel import Session
 from matching.settings import Settings
 
 # The modules that declare jobs; importing them registers their jobs.
-AREAS = ("jobs.housekeeping", "jobs.vetting", "jobs.reminders", "jobs.outbox")
+AREAS = ("jobs.housekeeping", "jobs.vetting", "jobs.reminders", "jobs.outbox", "jobs.matching", "jobs.opportunities",
+         "jobs.digests", "jobs.birthdays")
 
 
 @dataclass(frozen=True)

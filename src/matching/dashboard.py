@@ -1,54 +1,428 @@
-"""The managers' overview: how many young people are on each attention list, by the intervals the manager set.
+"""The managers' overview: how many young people are on each attention list (each count a link to the named
+list behind it), and the charts of the last twelve months read from the history tables.
 
-Counting means building every list (tens of thousands of rows at London scale, over a second), so the counts
-are kept for a minute in each process and the page says when they were made. The lists themselves, which
-advisers act on, are always read fresh.
+Counting means building every list (tens of thousands of rows at London scale, over a second), so the lists
+and charts are kept for a minute in each process, and the pages say when they were made. A count's link opens
+the kept list it counted: the two agree, and a page of it costs only that page's names (read fresh).
+
+Every figure is made by one set-based query per chart (or per month of a chart), never one per row: the
+history is 40,000 match events and 25,000 contacts for a London borough.
 """
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from threading import Lock
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from threading import RLock
+from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from matching import cases, clock, council_settings, offer
+from matching.caseload import CaseloadPage, full_name
+from matching.coltypes import UTCDateTime
+from matching.dates import add_months
+from matching.lifecycle import HOLDING
+from matching.models import (
+    CareLeaver,
+    CheckIn,
+    Contact,
+    Department,
+    Match,
+    MatchEvent,
+    OfferItem,
+    Opportunity,
+    Outcome,
+    User,
+)
 
 KEPT_FOR = timedelta(minutes=1)
+MONTHS = 12
+PER_PAGE = 50
+
+
+# The named lists behind the counts -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Listing:
+    """One attention list as the overview names it: its address, its title (given the manager's settings),
+    the domain function that builds it, and what its "days" and "date" columns mean."""
+
+    slug: str
+    title: Callable[[Any], str]
+    rows: Callable[[Session, date, Any], list[dict]]
+    days_heading: str | None  # None: the list has no days or date column (entitlements)
+    on_heading: str | None
+
+
+def _attention(listing: Callable[..., list[dict]]) -> Callable[[Session, date, Any], list[dict]]:
+    return lambda session, today, follow_up: cases.attention(session, listing, today=today, follow_up=follow_up)
+
+
+def _entitlements(session: Session, today: date, _follow_up: Any) -> list[dict]:
+    return offer.missed(session, today=today)
+
+
+LISTINGS = [
+    Listing("not-in-touch", lambda _: "Not in touch", _attention(cases.not_in_touch),
+            "Days since contact", "Last contact"),
+    Listing("reviews", lambda _: "Pathway reviews due or overdue", _attention(cases.pathway_reviews),
+            "Days overdue", "Review due"),
+    Listing("check-ins", lambda _: "Check-ins overdue", _attention(cases.overdue_check_ins),
+            "Days overdue", "Check-in due"),
+    Listing("no-meetings", lambda f: f"Mentoring with no meeting for {f.no_meeting_days} days",
+            _attention(cases.no_recent_meeting), "Days since meeting", "Last meeting"),
+    Listing("waiting", lambda _: "Waiting with no approved match", _attention(cases.waiting),
+            "Days since the case opened", "Case opened"),
+    Listing("entitlements", lambda _: "Entitlements not told or not applied", _entitlements, None, None),
+    Listing("unallocated", lambda _: "With no personal adviser", _attention(cases.unallocated),
+            "Days with no adviser", "Since"),
+]
+BY_SLUG = {listing.slug: listing for listing in LISTINGS}
+
+
+def _days_and_date(slug: str, row: dict, person: Any, today: date,
+                   labels: dict[str, str]) -> tuple[int | None, date | None, str]:
+    """A list row's days overdue or since, the date they count from, and what else it says, in words
+    (`labels`: the local offer's entitlements by code)."""
+    if slug == "not-in-touch":
+        return row["days_since_contact"], row["last_contact_on"], "" if row["last_contact_on"] else "No contact"
+    if slug == "reviews":
+        late = (today - row["due_on"]).days
+        return max(late, 0), row["due_on"], "Overdue" if row["overdue"] else f"Due in {-late} days"
+    if slug == "check-ins":
+        return row["days_overdue"], row["due_on"], f"{row['label']} check-in"
+    if slug == "no-meetings":
+        return row["days_since"], row["last_meeting_on"], "" if row["last_meeting_on"] else "No meeting logged"
+    if slug == "waiting":
+        opened = person.created_at.date() if person else None
+        return ((today - opened).days if opened else None), opened, ""
+    if slug == "unallocated":
+        return row["days_unallocated"], row["unallocated_since"], ""
+    return None, None, f"{labels.get(row['code'], row['code'])}: {row['missing']}"
 
 
 @dataclass(frozen=True)
-class Counts:
-    rows: dict[str, int]
+class NamedRow:
+    care_leaver_id: int
+    name: str
+    case_reference: str
+    adviser: str
+    days: int | None
+    on: date | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class NamedList:
+    listing: Listing
+    title: str
+    found: CaseloadPage  # rows, total, page and per page (the caseload's own paging)
+
+
+def named_list(session: Session, slug: str, today: date, *, page: int | None = 1, per_page: int = PER_PAGE,
+               rows: list[dict] | None = None) -> NamedList | None:
+    """The list behind one overview count, with each young person's and adviser's name (None: no such list).
+    `page=None` gives every row (the CSV download); a page past the end gives the last page. `rows`: the list
+    as already built (`recent_lists`), so the list is the one the overview counted; built here when not given."""
+    listing = BY_SLUG.get(slug)
+    if listing is None:
+        return None
+    follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+    rows = listing.rows(session, today, follow_up) if rows is None else rows
+    labels = dict(session.execute(sa.select(OfferItem.code, OfferItem.label)).all()) if slug == "entitlements" else {}
+    if page is None:
+        number, shown, size = 1, rows, max(len(rows), 1)
+    else:
+        number = min(max(page, 1), max(1, -(-len(rows) // per_page)))
+        shown, size = rows[(number - 1) * per_page:number * per_page], per_page
+    people = _people(session, {row["care_leaver_id"] for row in shown})
+    named = []
+    for row in shown:
+        person = people.get(row["care_leaver_id"])
+        days, on, detail = _days_and_date(slug, row, person, today, labels)
+        named.append(NamedRow(row["care_leaver_id"], full_name(person) if person else "Unknown",
+                              person.case_reference if person else "",
+                              (person.adviser if person else None) or "No adviser", days, on, detail))
+    return NamedList(listing, listing.title(follow_up), CaseloadPage(named, len(rows), number, size))
+
+
+def _people(session: Session, ids: set[int]) -> dict[int, Any]:
+    """Names, case references, when each case opened and the adviser's name: a few queries of 1,000 ids."""
+    adviser = aliased(User)
+    wanted, found = sorted(ids), {}
+    for start in range(0, len(wanted), 1000):
+        query = (sa.select(CareLeaver.id, CareLeaver.first_name, CareLeaver.preferred_name, CareLeaver.family_name,
+                           CareLeaver.case_reference, CareLeaver.created_at, adviser.full_name.label("adviser"))
+                 .outerjoin(adviser, adviser.id == CareLeaver.personal_adviser_id)
+                 .where(CareLeaver.id.in_(wanted[start:start + 1000])))
+        found |= {row.id: row for row in session.execute(query)}
+    return found
+
+
+def csv_rows(found: NamedList) -> list[list[object]]:
+    """The list as a file: a heading row, then one row per young person (dates as 2026-11-23)."""
+    listing = found.listing
+    dated = listing.days_heading is not None
+    head = ["Name", "Case reference", "Personal adviser",
+            *([listing.days_heading, listing.on_heading] if dated else []), "Notes"]
+    return [head] + [[row.name, row.case_reference, row.adviser,
+                      *([row.days, row.on.isoformat() if row.on else ""] if dated else []), row.detail]
+                     for row in found.found.rows]
+
+
+# The counts ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Count:
+    slug: str
+    label: str
+    count: int
+
+
+def attention_counts(session: Session, today: date) -> list[Count]:
+    """Each list's length (the entitlements counted in the database: 25,000 rows are not needed for a number)."""
+    follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+    return [Count(listing.slug, listing.title(follow_up),
+                  offer.missed_count(session, today=today) if listing.slug == "entitlements"
+                  else len(listing.rows(session, today, follow_up))) for listing in LISTINGS]
+
+
+# The charts: the last twelve months ------------------------------------------------------------------------
+
+def months(today: date, count: int = MONTHS) -> list[date]:
+    """The first day of each of the last `count` months, this one last."""
+    this_month = today.replace(day=1)
+    return [add_months(this_month, offset) for offset in range(1 - count, 1)]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def _month_of(column: Any, starts: list[Any]) -> Any:
+    """The index of the month a date or time falls in (the same CASE on SQLite and PostgreSQL)."""
+    return sa.case(*[(column >= start, index) for index, start in reversed(list(enumerate(starts)))])
+
+
+@dataclass(frozen=True)
+class Monthly:
+    """Figures by month: `months` (first days) and, per series name, one value per month."""
+
+    months: list[date]
+    series: dict[str, list[int | float | None]] = field(default_factory=dict)
+
+
+# The states a match reached, grouped as a manager reads them.
+STAGES = {"Proposed": {"proposed"}, "Approved": {"approved"}, "Started": {"introduced", "started"},
+          "Turned down or withdrawn": {"rejected", "withdrawn", "not_successful"},
+          "Finished or ended": {"completed", "sustained_6m", "ended_early"}}
+
+
+def matches_by_state(session: Session, today: date) -> Monthly:
+    """How many matches reached each stage in each month (from the match history)."""
+    starts = months(today)
+    bounds = [_midnight(start) for start in starts]
+    month = _month_of(MatchEvent.at, bounds).label("month")
+    query = (sa.select(month, MatchEvent.to_state, sa.func.count())
+             .where(MatchEvent.at >= bounds[0], MatchEvent.at < _midnight(add_months(starts[-1], 1)))
+             .group_by(month, MatchEvent.to_state))
+    counted = {(index, state): number for index, state, number in session.execute(query)}
+    return Monthly(starts, {stage: [sum(counted.get((index, state), 0) for state in states)
+                                    for index in range(len(starts))] for stage, states in STAGES.items()})
+
+
+START_STATES = {"introduced", "started"}  # a mentor and mentee introduced; a job or placement started
+
+
+def _days_between(session: Session, today: date, *, to_states: set[str], from_state: str | None,
+                  since_state: str) -> list[list[float]]:
+    """For each month, the days from the latest `since_state` event to each event into `to_states` that month."""
+    starts = months(today)
+    bounds = [_midnight(start) for start in starts]
+    earlier = aliased(MatchEvent)
+    since = (sa.select(sa.func.max(earlier.at)).where(earlier.match_id == MatchEvent.match_id,
+                                                      earlier.to_state == since_state, earlier.at <= MatchEvent.at)
+             .scalar_subquery())
+    month = _month_of(MatchEvent.at, bounds)
+    query = sa.select(month, MatchEvent.at, since).where(
+        MatchEvent.to_state.in_(to_states), MatchEvent.at >= bounds[0],
+        MatchEvent.at < _midnight(add_months(starts[-1], 1)))
+    if from_state:
+        query = query.where(MatchEvent.from_state == from_state)
+    found: list[list[float]] = [[] for _ in starts]
+    for index, at, then in session.execute(query):
+        if then is not None:
+            then = then if then.tzinfo else then.replace(tzinfo=UTC)  # a bare MAX() on SQLite comes back as text
+            found[index].append(((at if at.tzinfo else at.replace(tzinfo=UTC)) - then).total_seconds() / 86400)
+    return found
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def decision_times(session: Session, today: date) -> Monthly:
+    """Median days from a proposal to its decision (approved or rejected), and from approval to the start (an
+    introduction or a job started), by the month of the decision or the start."""
+    decided = _days_between(session, today, to_states={"approved", "rejected"}, from_state="proposed",
+                            since_state="proposed")
+    started = _days_between(session, today, to_states=START_STATES, from_state=None, since_state="approved")
+    return Monthly(months(today), {"Proposal to decision": [_median(days) for days in decided],
+                                   "Approval to start": [_median(days) for days in started]})
+
+
+@dataclass(frozen=True)
+class DepartmentPlaces:
+    department: str
+    offered: int
+    filled: int
+
+
+FILLED = {"started"}  # a place is filled when someone starts in it
+
+
+def places_by_department(session: Session, today: date) -> list[DepartmentPlaces]:
+    """Places offered (every opportunity published, not drafts) and filled (a young person started), by
+    department, largest first."""
+    offered = dict(session.execute(
+        sa.select(Opportunity.department_id, sa.func.sum(Opportunity.places))
+        .where(Opportunity.status != "draft").group_by(Opportunity.department_id)).all())
+    started = (sa.select(MatchEvent.match_id).where(MatchEvent.to_state.in_(FILLED)).distinct().subquery())
+    filled = dict(session.execute(
+        sa.select(Opportunity.department_id, sa.func.count())
+        .select_from(Match).join(started, started.c.match_id == Match.id)
+        .join(Opportunity, Opportunity.id == Match.opportunity_id).group_by(Opportunity.department_id)).all())
+    names = dict(session.execute(sa.select(Department.id, Department.name)).all())
+    found = [DepartmentPlaces(names.get(key, "Unknown"), int(offered.get(key) or 0), int(filled.get(key) or 0))
+             for key in set(offered) | set(filled)]
+    return sorted(found, key=lambda row: (-row.offered, row.department))
+
+
+def outcomes_by_kind(session: Session, today: date) -> dict[str, int]:
+    """Outcomes recorded in the last twelve months, by kind (the codes, as matching.vocab.OUTCOME_KINDS)."""
+    first = months(today)[0]
+    query = (sa.select(Outcome.kind, sa.func.count()).where(Outcome.recorded_on >= first, Outcome.recorded_on <= today)
+             .group_by(Outcome.kind).order_by(Outcome.kind))
+    return dict(session.execute(query).all())
+
+
+def month_ends(today: date) -> list[date]:
+    """The last day of each of the last twelve months; today for this month."""
+    return [min(add_months(start, 1) - timedelta(days=1), today) for start in months(today)]
+
+
+def attention_over_time(session: Session, today: date) -> Monthly:
+    """At the end of each month: how many open cases were not in touch (no contact in the manager's number of
+    weeks before that day), and how many check-ins were overdue on matches then under way."""
+    weeks = council_settings.load(session, council_settings.FollowUpSettings).not_in_touch_weeks
+    ends = month_ends(today)
+    return Monthly(months(today), {"Not in touch": [_not_in_touch_on(session, end, weeks) for end in ends],
+                                   "Check-ins overdue": _overdue_by_month(session, ends)})
+
+
+def _not_in_touch_on(session: Session, day: date, weeks: int) -> int:
+    """Cases open at the end of `day` with no contact from `weeks` before it up to it. A case closed with no
+    date counts as closed throughout; the last-contact date stands in for contacts imported without a row."""
+    after = _midnight(day + timedelta(days=1))
+    cutoff = day - timedelta(weeks=weeks)
+    contacted = sa.exists().where(Contact.care_leaver_id == CareLeaver.id, Contact.contact_on >= cutoff,
+                                  Contact.contact_on <= day)
+    last_contact = CareLeaver.last_contact_on
+    query = (sa.select(sa.func.count()).select_from(CareLeaver)
+             .where(CareLeaver.created_at < after,
+                    (CareLeaver.case_status == "open") | (CareLeaver.closed_at >= after),
+                    ~contacted, last_contact.is_(None) | ~last_contact.between(cutoff, day)))
+    return session.execute(query).scalar_one()
+
+
+def _overdue_by_month(session: Session, ends: list[date]) -> list[int]:
+    """For each day in `ends`: check-ins due before it and not done by its end, on matches whose state at its
+    end held a slot or place. One query: each match's states as periods (from one event to the next), joined
+    to the month ends (a query per month, with a subquery per check-in, took half a second)."""
+    periods = sa.select(MatchEvent.match_id, MatchEvent.to_state, MatchEvent.at.label("since"), sa.func.lead(
+        MatchEvent.at).over(partition_by=MatchEvent.match_id, order_by=(MatchEvent.at, MatchEvent.id)).label(
+        "until")).subquery()
+    days = sa.union_all(*[sa.select(sa.literal(index).label("month"), sa.literal(day, sa.Date).label("day"),
+                                    sa.literal(_midnight(day + timedelta(days=1)), UTCDateTime).label("after"))
+                          for index, day in enumerate(ends)]).subquery()
+    holding = set().union(*HOLDING.values())
+    query = (sa.select(days.c.month, sa.func.count())
+             .select_from(CheckIn)
+             .join(days, (CheckIn.due_on < days.c.day) & (CheckIn.done_on.is_(None) | (CheckIn.done_on > days.c.day)))
+             .join(periods, (periods.c.match_id == CheckIn.match_id) & (periods.c.since < days.c.after)
+                   & (periods.c.until.is_(None) | (periods.c.until >= days.c.after)))
+             .where(CheckIn.due_on < ends[-1], CheckIn.done_on.is_(None) | (CheckIn.done_on > ends[0]),
+                    periods.c.to_state.in_(holding))
+             .group_by(days.c.month))
+    counted = dict(session.execute(query).all())
+    return [counted.get(index, 0) for index in range(len(ends))]
+
+
+# Kept for a minute ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeptLists:
+    """Every attention list, by slug, as built at `counted_at`."""
+
+    lists: dict[str, list[dict]]
     counted_at: datetime
 
 
-def attention_counts(session: Session, today: date) -> dict[str, int]:
-    follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+@dataclass(frozen=True)
+class Overview:
+    counts: list[Count]
+    by_state: Monthly
+    times: Monthly
+    places: list[DepartmentPlaces]
+    outcomes: dict[str, int]
+    attention: Monthly
+    counted_at: datetime
 
-    def count(listing) -> int:
-        return len(cases.attention(session, listing, today=today, follow_up=follow_up))
-
-    return {
-        "Not in touch": count(cases.not_in_touch),
-        "Pathway reviews due or overdue": count(cases.pathway_reviews),
-        "Check-ins overdue": count(cases.overdue_check_ins),
-        f"Mentoring with no meeting for {follow_up.no_meeting_days} days": count(cases.no_recent_meeting),
-        "Waiting with no approved match": count(cases.waiting),
-        "Entitlements not told or not applied": offer.missed_count(session, today=today),
-    }
-
-
-_KEPT: dict[tuple, Counts] = {}
-_COUNTING = Lock()  # one request counts while the others wait for its answer, rather than all counting at once
+    @property
+    def rows(self) -> dict[str, int]:
+        return {count.label: count.count for count in self.counts}
 
 
-def recent_counts(session: Session, today: date) -> Counts:
-    """`attention_counts`, made at most a minute ago for this database, day and follow-up settings."""
-    key = (str(session.get_bind().url), today,
+_KEPT: dict[tuple, tuple[datetime, Any]] = {}
+# One request counts while the others wait for its answer, rather than all counting at once (re-entrant:
+# the overview is made from the kept lists).
+_COUNTING = RLock()
+
+
+def _kept(session: Session, what: str, today: date, make: Callable[[], Any]) -> Any:
+    """`make()`, made at most a minute ago for this database, day and follow-up settings (a change to the
+    settings is a new key, so it is made again at once)."""
+    key = (what, str(session.get_bind().url), today,
            council_settings.version_of(session, council_settings.FollowUpSettings))
     with _COUNTING:
-        kept = _KEPT.get(key)
-        if kept is None or clock.utcnow() - kept.counted_at >= KEPT_FOR or kept.counted_at > clock.utcnow():
-            _KEPT.clear()
-            kept = _KEPT[key] = Counts(attention_counts(session, today), clock.utcnow())
-        return kept
+        now = clock.utcnow()
+        for old in [k for k, (made, _) in _KEPT.items() if now - made >= KEPT_FOR or made > now]:
+            del _KEPT[old]
+        if key not in _KEPT:
+            _KEPT[key] = (now, make())
+        return _KEPT[key][1]
+
+
+def recent_lists(session: Session, today: date) -> KeptLists:
+    """Every attention list, built at most a minute ago: the overview counts them, and a count's link opens the
+    same list (so the two agree, and a list page costs a page of names, not the whole list again)."""
+    def build() -> KeptLists:
+        follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+        return KeptLists({listing.slug: listing.rows(session, today, follow_up) for listing in LISTINGS},
+                         clock.utcnow())
+    return _kept(session, "lists", today, build)
+
+
+def recent_counts(session: Session, today: date) -> Overview:
+    """The overview: each kept list's length, and the charts, made at most a minute ago."""
+    def build() -> Overview:
+        kept = recent_lists(session, today)
+        follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+        counts = [Count(listing.slug, listing.title(follow_up), len(kept.lists[listing.slug])) for listing in LISTINGS]
+        return Overview(counts, matches_by_state(session, today), decision_times(session, today),
+                        places_by_department(session, today), outcomes_by_kind(session, today),
+                        attention_over_time(session, today), kept.counted_at)
+    return _kept(session, "overview", today, build)

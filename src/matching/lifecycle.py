@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from matching import clock, vocab
+from matching import clock, notifications, vocab
 from matching.dates import add_months
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.models import CheckIn, Match, MatchEvent, Meeting, Mentor, Opportunity, Outcome
@@ -75,6 +75,10 @@ CHECK_INS = [("2 weeks", None), ("1 month", 1), ("2 months", 2), ("3 months", 3)
              ("5 months", 5), ("6 months", 6)]
 NEEDS_A_REASON = {"rejected", "withdrawn", "ended_early", "not_successful", REOPEN}
 STATE_LABELS = {**vocab.MENTORING_STATES, **vocab.OPPORTUNITY_STATES}
+# Who is told of a change: the notice is written here, in the change's unit of work, so it exists exactly
+# when the change commits, whichever page, API call or job made it.
+TELLS = {("opportunity", "referred"): notifications.referral_arrived,
+         ("mentoring", "approved"): notifications.mentee_approved}
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ def transition(session: Session, match_id: int, change: Change, *, actor_id: int
         session.flush()  # the version check (version_id_col) makes a concurrent change fail here
     except StaleDataError as error:
         raise StaleVersion("match", match_id, change.version, change.version + 1) from error
+    if tell := TELLS.get((match.kind, change.to)):
+        tell(session, match)
     return match
 
 

@@ -36,7 +36,8 @@ from sqlmodel import Session, select
 
 from matching import db
 from matching.clock import utcnow
-from matching.models import Notification, User
+from matching.models import Match, Mentor, Notification, Opportunity, User
+from matching.settings import get_settings
 
 TABLE = Notification.__table__
 FIRST_RETRY = timedelta(minutes=1)
@@ -79,6 +80,46 @@ def notify(session: Session, *, key: str, kind: str, user: User, subject: str, l
 def active_managers(session: Session) -> list[User]:
     return list(session.exec(select(User).where(User.role == "manager", User.active, User.closed_at.is_(None))
                              .order_by(User.id)))
+
+
+def department_contacts(session: Session, department_id: int) -> list[User]:
+    """The department's own signed-in contacts who are still with it (the people a department's notice is for)."""
+    return list(session.exec(select(User).where(User.role == "department", User.department_id == department_id,
+                                                User.active, User.closed_at.is_(None)).order_by(User.id)))
+
+
+def _still_here(user: User | None) -> bool:
+    return user is not None and user.active and user.closed_at is None
+
+
+# --- Notices caused by a match's change (lifecycle.TELLS: written in the change's unit of work) ----------
+# Each key names the match and its version after the change, so a match referred, withdrawn and referred
+# again tells people each time, and the one change never twice.
+
+def referral_arrived(session: Session, match: Match) -> int:
+    """A young person was referred to one of a department's opportunities: its contacts are told."""
+    job = session.get(Opportunity, match.opportunity_id)
+    base, written = get_settings().service_url, 0
+    for user in department_contacts(session, job.department_id) if job else ():
+        written += notify(session, key=f"referral:{match.id}:{match.version}:{user.id}", kind="referral",
+                          user=user, subject="Springboard: a referral has arrived",
+                          lines=["A young person has been referred to one of your opportunities. "
+                                 "Please record what happens next on the referral's page."],
+                          url=link(base, f"/referrals/{match.id}"))
+    return written
+
+
+def mentee_approved(session: Session, match: Match) -> int:
+    """A mentoring match was approved: the mentor is told they have a new mentee (never who, by e-mail)."""
+    mentor = session.get(Mentor, match.mentor_id)
+    user = session.get(User, mentor.user_id) if mentor else None
+    if not _still_here(user):
+        return 0
+    return int(notify(session, key=f"mentee-approved:{match.id}:{match.version}:{user.id}", kind="mentee_approved",
+                      user=user, subject="Springboard: you have a new mentee",
+                      lines=["A young person has been matched with you for mentoring. Their adviser will be in "
+                             "touch to arrange an introduction; you can see the match in Springboard."],
+                      url=link(get_settings().service_url, "/mentees")))
 
 
 # --- Delivering them ---------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def standing(session: Session, person: CareLeaver, today: date) -> list[dict]:
     recorded = {e.offer_code: e for e in session.exec(mine)}
     return [{"code": item.code, "label": item.label, "rule": item.rule, "eligible": eligible(person, item, today),
              "status": recorded[item.code].status if item.code in recorded else None}
-            for item in session.exec(select(OfferItem).where(OfferItem.active).order_by(OfferItem.id))]
+            for item in active_items(session)]
 
 
 def record(session: Session, care_leaver_id: int, code: str, status: str, *, actor_id: int | None) -> Entitlement:
@@ -88,7 +88,7 @@ def record(session: Session, care_leaver_id: int, code: str, status: str, *, act
 
 def missed(session: Session, *, today: date, adviser_id: int | None = None) -> list[dict]:
     """Open cases eligible for an entitlement and not yet told about it, or told and not yet applied."""
-    items = [(item, age_window(item, today)) for item in session.exec(select(OfferItem).where(OfferItem.active))]
+    items = [(item, age_window(item, today)) for item in active_items(session)]
     # Only the columns the rules read: loading 10,000 whole records took most of a second.
     people = sa.select(*PERSON_COLUMNS).where(CareLeaver.case_status == "open")
     if adviser_id:
@@ -110,7 +110,7 @@ def missed(session: Session, *, today: date, adviser_id: int | None = None) -> l
 def missed_count(session: Session, *, today: date, adviser_id: int | None = None) -> int:
     """len(missed(...)), counted in the database: the managers' overview needs the number, not 25,000 rows."""
     total = 0
-    for item in session.exec(select(OfferItem).where(OfferItem.active)):
+    for item in active_items(session):
         after, by = age_window(item, today)
         done = sa.exists().where(Entitlement.care_leaver_id == CareLeaver.id, Entitlement.offer_code == item.code,
                                  Entitlement.status.in_(DONE))
@@ -125,13 +125,50 @@ def missed_count(session: Session, *, today: date, adviser_id: int | None = None
     return total
 
 
-def add_item(session: Session, data: OfferItemCreate) -> OfferItem:
-    data = OfferItemCreate.model_validate(data)
+def active_items(session: Session) -> list[OfferItem]:
+    """The offer as it stands: the items not retired, in the order they were added."""
+    return list(session.exec(select(OfferItem).where(OfferItem.active).order_by(OfferItem.id)))
+
+
+def _check_ages(data: OfferItemCreate) -> None:
     if data.min_age > data.max_age:
         raise InvalidInput("min_age", "must not be greater than max_age")
+
+
+def add_item(session: Session, data: OfferItemCreate) -> OfferItem:
+    data = OfferItemCreate.model_validate(data)
+    _check_ages(data)
     if session.exec(select(OfferItem).where(OfferItem.code == data.code)).first():
         raise InvalidInput("code", f"'{data.code}' is already in the offer")
     item = OfferItem(**data.model_dump())
+    session.add(item)
+    session.flush()
+    return item
+
+
+EDITABLE = ("label", "rule", "min_age", "max_age")  # never the code: entitlements name it
+
+
+def change_item(session: Session, item_id: int, changes: dict[str, Any]) -> OfferItem:
+    """Change an item's words and ages (never its code: entitlements recorded for young people name it)."""
+    item = session.get(OfferItem, item_id)
+    if item is None:
+        raise NotFound("offer item", item_id)
+    merged = OfferItemCreate.model_validate({**item.model_dump(), **{k: changes[k] for k in EDITABLE if k in changes}})
+    _check_ages(merged)
+    for name in EDITABLE:
+        setattr(item, name, getattr(merged, name))
+    session.add(item)
+    session.flush()
+    return item
+
+
+def set_item_active(session: Session, item_id: int, active: bool) -> OfferItem:
+    """Retire an item (it leaves the public page, `standing` and `missed`) or bring it back; nothing is deleted."""
+    item = session.get(OfferItem, item_id)
+    if item is None:
+        raise NotFound("offer item", item_id)
+    item.active = active
     session.add(item)
     session.flush()
     return item

@@ -25,6 +25,15 @@ IN_TOUCH = {
     "NREQ": "Young person no longer requires children's social care services",
     "RHOM": "Returned to live with parents for 6 months or more",
 }
+# What councils' files write for each code (the DfE guide's wording, case-system descriptions). Aliases are
+# compared without case, spaces or punctuation, so "Yes – in touch" and "YES-IN TOUCH" are one alias.
+IN_TOUCH_ALIASES = {
+    "in touch": "YES", "yes": "YES", "y": "YES", "not in touch": "NO", "no": "NO", "n": "NO",
+    "died": "DIED", "refuses contact": "REFU", "refused": "REFU", "refused contact": "REFU",
+    "no longer requires services": "NREQ", "young person no longer requires services": "NREQ",
+    "returned home": "RHOM", "young person returned to live with parents or someone with parental "
+    "responsibility for a continuous period of 6 months or more": "RHOM",
+}
 
 # SSDA903 OC3 ACTIV (F3/P3 superseded and not valid).
 ACTIVITY = {
@@ -42,6 +51,22 @@ ACTIVITY = {
     "0": "Not in touch and activity unknown, or died, or returned home",
 }
 NEET_ACTIVITIES = frozenset({"G4", "G5", "G6"})
+# The DfE's own wording (903 guide, OC3 ACTIV) and its older and shortened forms.
+ACTIVITY_ALIASES = {
+    "Full time in higher education (e.g. studies beyond A level)": "F1",
+    "Part time in higher education (e.g. studies beyond A level)": "P1",
+    "Young person engaged full time in an apprenticeship": "F4",
+    "Young person engaged part time in an apprenticeship": "P4",
+    "Young person engaged full time in training or employment (not apprenticeship)": "F5",
+    "Young person engaged part time in training or employment (not apprenticeship)": "P5",
+    "Full time in training or employment": "F5", "Part time in training or employment": "P5",
+    "Not in education training or employment, owing to illness or disability": "G4",
+    "Not in education training or employment, owing to other reasons": "G5",
+    "Not in education training or employment, owing to pregnancy or parenting": "G6",
+    "NEET - illness or disability": "G4", "NEET - other reasons": "G5", "NEET - other": "G5",
+    "NEET - pregnancy or parenting": "G6",
+    "Not in touch": "0", "Activity unknown": "0", "Not known": "0",
+}
 
 # SSDA903 OC3 ACCOM: a type letter, then 1 (suitable) or 2 (unsuitable); "0" unknown.
 ACCOMMODATION_TYPES = {
@@ -63,6 +88,21 @@ ACCOMMODATION_TYPES = {
     "Z": "With former foster carer(s)",
 }
 _ALWAYS_UNSUITABLE = {"S", "X"}  # rule 133: S and X only with suffix 2
+# The DfE guide's longer descriptions of the accommodation types (903 OC3 ACCOM).
+ACCOMMODATION_TYPE_ALIASES = {
+    "With parents or relatives": "B", "With parent or relative": "B",
+    "Community home or other form of residential care": "C", "Residential care": "C",
+    "Semi-independent transitional accommodation": "D", "Semi independent living": "D",
+    "Supported lodgings": "E", "Ordinary lodgings": "K", "No fixed abode": "S", "Homeless": "S",
+    "Foyer": "T", "Foyers": "T", "Emergency accommodation": "V", "B&B": "W", "Bed and breakfast": "W",
+    "Custody": "X", "In custody": "X", "Other": "Y", "With former foster carers": "Z", "Staying put": "Z",
+}
+# The second character of an ACCOM code, as SSD extracts and case systems describe it.
+SUITABILITY = {"1": "Accommodation considered suitable", "2": "Accommodation considered unsuitable"}
+SUITABILITY_ALIASES = {
+    "suitable": "1", "considered suitable": "1", "yes": "1", "y": "1", "true": "1",
+    "unsuitable": "2", "not suitable": "2", "considered unsuitable": "2", "no": "2", "n": "2", "false": "2",
+}
 ACCOMMODATION = {"0": "Not in touch and accommodation unknown, or died, or returned home"} | {
     f"{letter}{digit}": f"{label} ({'suitable' if digit == '1' else 'unsuitable'})"
     for letter, label in ACCOMMODATION_TYPES.items()
@@ -79,6 +119,10 @@ def accommodation_suitable(code: str | None) -> bool | None:
 
 # SSDA903 header SEX.
 SEX = {"1": "Male", "2": "Female"}
+SEX_ALIASES = {"m": "1", "f": "2", "male": "1", "female": "2", "man": "1", "woman": "2"}
+# Written for "not known" (ISO 5218 0 and 9, the SSD's U): stored as no value, since 903 SEX has no code for it.
+SEX_NOT_KNOWN = frozenset({"u", "unknown", "not known", "notknown", "0", "9", "not stated", "indeterminate",
+                           "not recorded", "prefer not to say"})
 
 # DfE census ethnicity codes (SSDA903 header ETHNIC).
 ETHNICITY = {
@@ -106,8 +150,58 @@ ETHNICITY = {
 ETHNIC_GROUPS = {"W": "White", "M": "Mixed", "A": "Asian", "B": "Black", "C": "Other", "O": "Other"}
 
 
+def _census_wording() -> dict[str, str]:
+    """The 2011 and 2021 census wording ("Black or Black British - African", "Asian/Asian British: Indian"):
+    every way the census and case systems name a group, followed by every way they name its entries."""
+    groups = {
+        ("white",): {"british": "WBRI", "english welsh scottish northern irish or british": "WBRI",
+                     "english welsh scottish northern irish british": "WBRI", "irish": "WIRI",
+                     "irish traveller": "WIRT", "traveller of irish heritage": "WIRT", "roma": "WROM",
+                     "gypsy": "WROM", "gypsy roma": "WROM", "gypsy or roma": "WROM", "other": "WOTH",
+                     "any other white background": "WOTH", "other white": "WOTH", "other white background": "WOTH"},
+        ("mixed", "mixed multiple ethnic groups", "mixed or multiple ethnic groups", "mixed dual background"): {
+            "white and black caribbean": "MWBC", "white and black african": "MWBA", "white and asian": "MWAS",
+            "other": "MOTH", "any other mixed background": "MOTH", "other mixed": "MOTH",
+            "any other mixed multiple ethnic background": "MOTH", "other mixed background": "MOTH"},
+        ("asian", "asian or asian british", "asian asian british", "asian asian british or asian welsh"): {
+            "indian": "AIND", "pakistani": "APKN", "bangladeshi": "ABAN", "chinese": "CHNE", "other": "AOTH",
+            "any other asian background": "AOTH", "other asian": "AOTH", "other asian background": "AOTH"},
+        ("black", "black or black british", "black black british", "black black british caribbean or african",
+         "black african caribbean or black british", "black black welsh black british caribbean or african"): {
+            "african": "BAFR", "caribbean": "BCRB", "other": "BOTH", "any other black background": "BOTH",
+            "other black": "BOTH", "other black background": "BOTH",
+            "any other black african or caribbean background": "BOTH",
+            "any other black black british or caribbean background": "BOTH"},
+        ("other ethnic group", "other ethnic groups", "chinese or other ethnic group", "other"): {
+            "chinese": "CHNE", "arab": "OOTH", "any other ethnic group": "OOTH", "other": "OOTH"},
+    }
+    wording = {f"{group} {entry}": code for names, entries in groups.items()
+               for group in names for entry, code in entries.items()}
+    return wording | {
+        "Chinese": "CHNE", "Arab": "OOTH", "Refused": "REFU", "Information refused": "REFU", "Not stated": "REFU",
+        "Prefer not to say": "REFU", "Declined": "REFU", "Not known": "NOBT", "Unknown": "NOBT",
+        "Not yet obtained": "NOBT", "Not recorded": "NOBT",
+    }
+
+
+ETHNICITY_ALIASES = _census_wording()
+
+
 def ethnic_group(code: str) -> str:
     return "Not known" if code in {"REFU", "NOBT"} else ETHNIC_GROUPS[code[0]]
+
+
+DISABILITY = {"yes": "Disabled", "no": "Not disabled", "not_known": "Not known"}
+DISABILITY_ALIASES = {
+    "y": "yes", "true": "yes", "1": "yes", "disabled": "yes", "has a disability": "yes",
+    "n": "no", "false": "no", "0": "no", "none": "no", "not disabled": "no", "no disability": "no",
+    "unknown": "not_known", "not recorded": "not_known", "not stated": "not_known", "nk": "not_known",
+    "prefer not to say": "not_known", "information not yet obtained": "not_known",
+}
+# Yes-no columns: what stands for yes, for no, and for "we don't know" (which leaves the value as it is).
+YES_WORDS = frozenset({"yes", "y", "true", "t", "1"})
+NO_WORDS = frozenset({"no", "n", "false", "f", "0"})
+NOT_KNOWN_WORDS = frozenset({"not known", "notknown", "unknown", "nk", "not recorded", "not stated"})
 
 
 # Springboard's own vocabularies.

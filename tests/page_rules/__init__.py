@@ -2,10 +2,21 @@
 
 import re
 
-from tests.page_rules import admin, adviser, department, manager, matches, mentor, reports, sign_in
+from tests.page_rules import (
+    admin,
+    adviser,
+    department,
+    local_offer,
+    manager,
+    matches,
+    mentor,
+    oversight,
+    reports,
+    sign_in,
+)
 
 EVERY_ROLE = {"admin", "manager", "adviser", "mentor", "department"}
-AREAS = [sign_in, adviser, matches, mentor, department, manager, admin, reports]
+AREAS = [sign_in, adviser, matches, mentor, department, manager, admin, reports, oversight, local_offer]
 PUBLIC = {route for area in AREAS for route in getattr(area, "PUBLIC", set())}
 PAGES = {route: allowed for area in AREAS for route, allowed in area.PAGES.items()}
 

@@ -7,10 +7,24 @@ guard and the GOV.UK error pages.
 from litestar import Router
 
 from api.auth import session_auth
-from api.pages import admin, adviser, department, manager, matches, mentor, mentor_signup, reports, sign_in, vetting
+from api.pages import (
+    admin,
+    adviser,
+    department,
+    local_offer,
+    manager,
+    matches,
+    mentor,
+    mentor_signup,
+    oversight,
+    reports,
+    sign_in,
+    vetting,
+)
 from api.pages.common import EXCEPTION_HANDLERS, require_role
 
-AREAS = [sign_in, adviser, matches, mentor, mentor_signup, vetting, department, manager, admin, reports]
+AREAS = [sign_in, adviser, matches, mentor, mentor_signup, vetting, department, manager, oversight, admin, reports,
+         local_offer]
 
 
 def pages_router() -> Router:

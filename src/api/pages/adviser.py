@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.di import NamedDependency
@@ -23,7 +22,7 @@ from api import forms
 from api.cases import CloseCase, ContactIn, ReopenCase
 from api.deps import UnitOfWork, actor_id
 from api.forms import Posted
-from api.pages.common import done, page, roles, today, version
+from api.pages.common import done, page, pagination, query_of, roles, today, version
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from matching import caseload as caseloads
 from matching import cases, offer, vocab
@@ -72,36 +71,9 @@ def _not_found() -> NotFoundException:
     return NotFoundException("No such young person on your caseload")
 
 
-def _query_data(request: Request) -> dict[str, Any]:
-    params = request.query_params
-    return {key: params.getall(key) for key in params}
-
-
-def _page_link(data: dict[str, Any], number: int) -> str:
-    pairs = [(key, value) for key, values in data.items() if key != "page" for value in values if value != ""]
-    return "/caseload?" + urlencode([*pairs, ("page", str(number))])
-
-
-def _pagination(data: dict[str, Any], found: caseloads.CaseloadPage) -> dict[str, Any] | None:
-    """GOV.UK pagination: previous, next, the first, last and nearby pages, and ellipses between."""
-    if found.pages <= 1:
-        return None
-    near = {1, found.pages, found.page - 1, found.page, found.page + 1}
-    items: list[dict[str, Any]] = []
-    for number in range(1, found.pages + 1):
-        if number in near:
-            items.append({"number": number, "href": _page_link(data, number), "current": number == found.page})
-        elif items and not items[-1].get("ellipsis"):
-            items.append({"ellipsis": True})
-    return {"items": items,
-            "previous": {"href": _page_link(data, found.page - 1)} if found.page > 1 else None,
-            "next": {"href": _page_link(data, found.page + 1)} if found.page < found.pages else None,
-            "landmarkLabel": "Pages of the caseload"}
-
-
 @get("/caseload", sync_to_thread=True, opt=roles("adviser"))
 def caseload(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
-    data = _query_data(request)
+    data = query_of(request)
     form = forms.read(caseloads.CaseloadQuery, data)
     form.values.setdefault("status", "open")
     form.values.setdefault("sort", "last_contact")
@@ -111,7 +83,8 @@ def caseload(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
         audit_care_leaver_reads(request, uow, session, [row["id"] for row in found.rows], "list")
     filtered = any(data.get(name) for name in ("in_touch", "activity", "age_band", "has_match", "review", "q"))
     return page(request, "adviser/caseload.html", "My caseload", form=form, found=found, query=query,
-                filtered=filtered, pagination=_pagination(data, found), choices=caseloads)
+                filtered=filtered, choices=caseloads,
+                pagination=pagination("/caseload", data, found.page, found.pages, "Pages of the caseload"))
 
 
 def _young_person_page(request: Request, uow: UnitOfWork, person_id: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ and are read through api/forms.py.
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -28,9 +29,11 @@ MENUS = {
     "mentor": [("/mentees", "My mentees"), ("/profile", "My profile")],
     "department": [("/referrals", "Referrals"), ("/opportunities", "Opportunities")],
     "manager": [("/overview", "Overview"), ("/proposals", "Proposals to review"), ("/follow-ups", "Follow-ups due"),
-                ("/mentors/pending", "Mentors to vet"), ("/reports", "Reports"), ("/fairness", "Fairness"),
+                ("/mentors/pending", "Mentors to vet"), ("/reports", "Reports"), ("/models", "Models and fairness"),
+                ("/audit-log", "Audit log"), ("/imports", "Imports"), ("/local-offer/items", "Local offer"),
                 ("/settings", "Settings")],
-    "admin": [("/people", "People"), ("/mentors/pending", "Mentors to vet")],
+    "admin": [("/people", "People"), ("/departments", "Departments"), ("/tokens", "API tokens"),
+              ("/mentors/pending", "Mentors to vet")],
 }
 HOME = {role: items[0][0] for role, items in MENUS.items()}
 EVERY_ROLE = tuple(MENUS)
@@ -163,3 +166,30 @@ def _csrf_token_from_cookie(request: Request) -> None:
         cookie = request.cookies.get(request.app.csrf_config.cookie_name) if request.app.csrf_config else None
         if cookie:
             state.csrf_token = cookie
+
+
+def query_of(request: Request) -> dict[str, list[str]]:
+    """The request's query, every value of each name (checkbox filters repeat a name)."""
+    return {key: request.query_params.getall(key) for key in request.query_params}
+
+
+def pagination(path: str, query: dict[str, Any], number: int, pages: int, label: str) -> dict[str, Any] | None:
+    """GOV.UK pagination keeping the filters (`query`: a name to a value or a list of values): previous, next,
+    the first, last and nearby pages, and ellipses between."""
+    if pages <= 1:
+        return None
+    kept = [(key, str(value)) for key, values in query.items() if key != "page"
+            for value in (values if isinstance(values, list) else [values]) if value not in ("", None)]
+
+    def link(to: int) -> str:
+        return f"{path}?{urlencode([*kept, ('page', str(to))])}"
+
+    near = {1, pages, number - 1, number, number + 1}
+    items: list[dict[str, Any]] = []
+    for at in range(1, pages + 1):
+        if at in near:
+            items.append({"number": at, "href": link(at), "current": at == number})
+        elif items and not items[-1].get("ellipsis"):
+            items.append({"ellipsis": True})
+    return {"items": items, "previous": {"href": link(number - 1)} if number > 1 else None,
+            "next": {"href": link(number + 1)} if number < pages else None, "landmarkLabel": label}

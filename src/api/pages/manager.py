@@ -1,30 +1,128 @@
-"""A manager's pages: who needs attention, matching runs, the fairness report and the council's settings."""
+"""A manager's pages: the overview (who needs attention, each count a link to the named list behind it, with a
+CSV download; charts of the last twelve months), matching runs and the council's settings."""
 
+from datetime import date
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect, Template
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import select
 
 from api import forms
 from api.deps import UnitOfWork, actor_id
 from api.forms import Posted
-from api.pages.common import done, page, roles, tell, today, version
-from matching import council_settings, dashboard, engine
+from api.pages.adviser import ADVISERS
+from api.pages.common import done, page, pagination, roles, tell, today, version
+from api.pages.reports import attachment, audit_download
+from api.records import audit_care_leaver_reads
+from matching import council_settings, dashboard, engine, vocab
 from matching.errors import DomainError
 from matching.models import MatchRun
+from matching.reports import charts, export
+
+MANAGERS = roles("manager")
+YOUNG_PERSON_PAGE_ROLES = ADVISERS["roles"]  # who may open /young-people/{id} (api/pages/adviser.py)
 
 
-@get("/overview", sync_to_thread=True, opt=roles("manager"))
+@get("/overview", sync_to_thread=True, opt=MANAGERS)
 def overview(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
-    """How many need attention, by the intervals the manager set (matching.dashboard)."""
+    """How many need attention, each count a link to its list, and the charts of the last twelve months."""
     with uow.read() as session:
-        counts = dashboard.recent_counts(session, today())
+        made = dashboard.recent_counts(session, today())
         last_run = session.exec(select(MatchRun).order_by(MatchRun.id.desc())).first()
-    return page(request, "overview.html", "Overview", counts=counts.rows, counted_at=counts.counted_at,
-                last_run=last_run)
+    return page(request, "overview.html", "Overview", counts=made.counts, counted_at=made.counted_at,
+                last_run=last_run, charts=_charts(made))
+
+
+def _month(day: date) -> str:
+    return f"{day:%B %Y}"
+
+
+def _figure(value: float | None, empty: str) -> str:
+    return empty if value is None else f"{value:g}"
+
+
+def _monthly_chart(key: str, title: str, monthly: dashboard.Monthly, empty: str = "0") -> dict[str, Any]:
+    """A line chart of figures by month, and the table it pictures (months down, series across)."""
+    first, last = _month(monthly.months[0]), _month(monthly.months[-1])
+    svg = charts.line_chart(f"chart-{key}", title, f"Line chart from {first} to {last}; the table below it gives "
+                            "each month's figures.", [f"{day:%b}" for day in monthly.months],
+                            list(monthly.series.items()))
+    rows = [[_month(day), *(_figure(values[index], empty) for values in monthly.series.values())]
+            for index, day in enumerate(monthly.months)]
+    return {"key": key, "title": title, "svg": svg, "head": ["Month", *monthly.series], "rows": rows}
+
+
+def _charts(made: dashboard.Overview) -> list[dict[str, Any]]:
+    """Each chart of the overview as SVG with the table of its figures (for screen readers, and exact)."""
+    places = [(row.department, [row.offered, row.filled]) for row in made.places]
+    outcomes = [(vocab.OUTCOME_KINDS.get(kind, kind), count) for kind, count in made.outcomes.items()]
+    title = "Places offered and filled, by department"
+    outcome_title = "Outcomes recorded in the last 12 months, by kind"
+    return [
+        _monthly_chart("by-state", "Matches reaching each stage, by month", made.by_state),
+        _monthly_chart("times", "Median days from proposal to decision, and from approval to start", made.times,
+                       empty="None that month"),
+        {"key": "places", "title": title, "head": ["Department", "Places offered", "Places filled"],
+         "rows": [[name, str(offered), str(filled)] for name, (offered, filled) in places],
+         "svg": charts.grouped_bar_chart("chart-places", title, "Bar chart of places offered and filled in each "
+                                         "department; the table below it gives the figures.",
+                                         ["Places offered", "Places filled"], places)},
+        {"key": "outcomes", "title": outcome_title, "head": ["Outcome", "Number"],
+         "rows": [[words, str(count)] for words, count in outcomes],
+         "svg": charts.bar_chart("chart-outcomes", outcome_title, "Bar chart of the outcomes recorded; the table "
+                                 "below it gives the figures.", outcomes)},
+        _monthly_chart("attention", "Not in touch and check-ins overdue, at the end of each month", made.attention),
+    ]
+
+
+class ListPage(BaseModel):
+    page: int = Field(1, ge=1, le=100_000, title="Page")
+
+
+def _ids(found: dashboard.NamedList) -> list[int]:
+    """Each young person once (a list may name someone twice: two entitlements missed, two check-ins late)."""
+    return sorted({row.care_leaver_id for row in found.found.rows})
+
+
+def _named_list_page(request: Request, uow: UnitOfWork, slug: str) -> Template:
+    """The named list behind one overview count, a page at a time; reading it is a read of each person shown."""
+    form = forms.read(ListPage, {key: request.query_params.getall(key) for key in request.query_params})
+    with uow.read() as session:
+        kept = dashboard.recent_lists(session, today())
+        found = dashboard.named_list(session, slug, today(), page=form.model.page if form.ok else 1,
+                                     rows=kept.lists[slug])
+        audit_care_leaver_reads(request, uow, session, _ids(found), "list")
+    return page(request, "manager/list.html", found.title, form=form, found=found, counted_at=kept.counted_at,
+                pagination=pagination(request.url.path, {}, found.found.page, found.found.pages, "Pages of the list"),
+                can_open=request.user.role in YOUNG_PERSON_PAGE_ROLES, back=("/overview", "Back to the overview"))
+
+
+def _named_list_csv(request: Request, uow: UnitOfWork, slug: str) -> Response:
+    """The same list, every row, as CSV; the download is audited (the report, and each young person in it)."""
+    with uow.read() as session:
+        found = dashboard.named_list(session, slug, today(), page=None,
+                                     rows=dashboard.recent_lists(session, today()).lists[slug])
+    audit_download(request, uow, slug, _ids(found))
+    return attachment(export.csv_text(dashboard.csv_rows(found)), export.CSV_TYPE, f"{slug}-{today().isoformat()}.csv")
+
+
+def _list_routes(listing: dashboard.Listing) -> list[HTTPRouteHandler]:
+    """A list's page and its CSV, at fixed addresses (/overview/not-in-touch and /overview/not-in-touch/csv)."""
+    path, name = f"/overview/{listing.slug}", listing.slug.replace("-", "_")
+
+    @get(path, sync_to_thread=True, opt=MANAGERS, name=f"list_{name}")
+    def named_list(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+        return _named_list_page(request, uow, listing.slug)
+
+    @get(f"{path}/csv", sync_to_thread=True, opt=MANAGERS, name=f"list_{name}_csv")
+    def named_list_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
+        return _named_list_csv(request, uow, listing.slug)
+
+    return [named_list, named_list_csv]
 
 
 @post("/match-runs", sync_to_thread=True, opt=roles("manager"))
@@ -143,12 +241,11 @@ def _field(location: tuple) -> str:
     return str(location[0]) if location else "referrals_per_place"
 
 
-@get("/fairness", sync_to_thread=True, opt=roles("manager"))
-def fairness_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
-    with uow.read() as session:
-        report = engine.fairness(session)
-    return page(request, "fairness.html", "Fairness of matching", report=report)
+@get("/fairness", sync_to_thread=False, opt=roles("manager"), status_code=301)
+def fairness_moved() -> Redirect:
+    """The fairness report is counted over a chosen period beside the models now (pages/oversight.py)."""
+    return Redirect("/models/fairness", status_code=301)
 
 
-
-ROUTES = [overview, run_matching, settings_form, save_settings, fairness_report]
+LIST_ROUTES = [route for listing in dashboard.LISTINGS for route in _list_routes(listing)]
+ROUTES = [overview, *LIST_ROUTES, run_matching, settings_form, save_settings, fairness_moved]

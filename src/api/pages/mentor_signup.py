@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from api import forms
 from api.deps import UnitOfWork
@@ -51,12 +51,7 @@ class AboutYou(BaseModel):
     password: str = Field(min_length=12, max_length=200, title="Your password")
     password_again: str = Field(title="Your password again")
 
-    @field_validator("password_again")
-    @classmethod
-    def _same(cls, value: str, info) -> str:
-        if info.data.get("password") not in (None, value):
-            raise ValueError("Enter the same password in both boxes")
-        return value
+    _same = forms.typed_twice("password", "password_again")
 
 
 class YourRole(BaseModel):

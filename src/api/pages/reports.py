@@ -12,7 +12,6 @@ from api.deps import UnitOfWork, actor_id, client_address
 from api.forms import Form
 from api.pages.common import page, roles, tell, today
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
-from api.resources import audited_read
 from matching import vocab
 from matching.reports import charts, cohort, export, oc3
 
@@ -44,19 +43,16 @@ def cohort_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Templat
                 charts={table.key: _chart(table) for table in report.tables})
 
 
-def _download(request: Request, uow: UnitOfWork, report: str, ids: list[int], period: int | None = None) -> None:
+def audit_download(request: Request, uow: UnitOfWork, report: str, ids: list[int], period: int | None = None) -> None:
     """The download's audit rows (one for the report; one per young person in a file of people), committed
     before the file is sent."""
-    def record(request: Request, session, ids: list[int], _action: str) -> None:
+    with uow.write() as session:
         audit_care_leaver_access(request, session, ids, "export")
         export.record_download(session, report=report, actor_id=actor_id(request), period=period,
                                route=f"{request.method} {request.url.path}", client=client_address(request))
 
-    with uow.read() as session:
-        audited_read(record, request, uow, session, ids, "export")
 
-
-def _file(content: str | bytes, media_type: str, name: str) -> Response:
+def attachment(content: str | bytes, media_type: str, name: str) -> Response:
     return Response(content=content, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
@@ -64,15 +60,15 @@ def _file(content: str | bytes, media_type: str, name: str) -> Response:
 @get("/reports/cohort.csv", sync_to_thread=True, opt=MANAGERS)
 def cohort_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
     report = _cohort(uow)
-    _download(request, uow, "cohort", [])
-    return _file(export.csv_text(cohort.flat_rows(report)), export.CSV_TYPE, f"cohort-{report.on.isoformat()}.csv")
+    audit_download(request, uow, "cohort", [])
+    return attachment(export.csv_text(cohort.flat_rows(report)), export.CSV_TYPE, f"cohort-{report.on.isoformat()}.csv")
 
 
 @get("/reports/cohort.xlsx", sync_to_thread=True, opt=MANAGERS)
 def cohort_xlsx(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
     report = _cohort(uow)
-    _download(request, uow, "cohort", [])
-    return _file(export.xlsx_bytes(cohort.flat_rows(report), "Cohort"), export.XLSX_TYPE,
+    audit_download(request, uow, "cohort", [])
+    return attachment(export.xlsx_bytes(cohort.flat_rows(report), "Cohort"), export.XLSX_TYPE,
                  f"cohort-{report.on.isoformat()}.xlsx")
 
 
@@ -130,8 +126,8 @@ def oc3_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Re
         return tell(request, f"/reports/oc3?year={year}",
                     f"The file was not produced: {len(result.failing_rows)} rows fail the return's checks. Correct "
                     "them, or confirm that you want the file with them.")
-    _download(request, uow, "oc3", [row.care_leaver_id for row in result.rows], period=year)
-    return _file(export.csv_text(oc3.file_rows(result)), export.CSV_TYPE, f"ssda903-oc3-{year - 1}-{year}.csv")
+    audit_download(request, uow, "oc3", [row.care_leaver_id for row in result.rows], period=year)
+    return attachment(export.csv_text(oc3.file_rows(result)), export.CSV_TYPE, f"ssda903-oc3-{year - 1}-{year}.csv")
 
 
 ROUTES = [reports_index, cohort_report, cohort_csv, cohort_xlsx, oc3_report, oc3_csv]

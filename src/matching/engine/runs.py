@@ -5,6 +5,8 @@ every capacity, and writes the run with its proposals. All of it happens in one 
 only one run may hold at a time; any failure rolls back every proposal and the run row with them.
 """
 
+import fcntl
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -119,18 +121,48 @@ def _write_proposals(session: Session, state: State, kind: str, pi: np.ndarray, 
     return len(rows)
 
 
+RUNNING = "a match run is already in progress; try again when it has finished"
+
+
 class _one_run_at_a_time:
-    """In this process: refuse at once rather than queue behind a run that may take a minute."""
+    """Refuse at once rather than queue behind a run that may take a minute: in this process, a lock; across
+    processes on one SQLite file, an exclusive flock on a file beside it (`<database>-match-run`), taken before
+    the run's BEGIN IMMEDIATE so a second run never waits for the writer lock (it had waited, then run). The
+    kernel drops a flock when its holder dies, so a run killed half-way leaves no claim behind.
+    PostgreSQL's instances are kept apart by an advisory lock inside the run (`_lock_across_instances`)."""
 
     def __init__(self, engine: sa.Engine):
         self.lock = _RUNS_IN_PROCESS.setdefault(str(engine.url), threading.Lock())
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self.claim_path = f"{database}-match-run" if database and database != ":memory:" else None
+        self.claim: int | None = None
 
     def __enter__(self):
         if not self.lock.acquire(blocking=False):
-            raise Conflict("a match run is already in progress; try again when it has finished")
+            raise Conflict(RUNNING)
+        try:
+            if self.claim_path:
+                self.claim = claim_sqlite_run(self.claim_path)
+        except BaseException:
+            self.lock.release()
+            raise
 
     def __exit__(self, *exc):
+        if self.claim is not None:
+            os.close(self.claim)  # closing the file releases its flock
+            self.claim = None
         self.lock.release()
+
+
+def claim_sqlite_run(path: str) -> int:
+    """The open file holding this process's claim on the run, or Conflict if another process holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise Conflict(RUNNING) from None
+    return fd
 
 
 def _lock_across_instances(session: Session) -> None:

@@ -20,6 +20,14 @@ class Layout:
     ignored: frozenset[str] = frozenset()  # known columns Springboard does not use
     key_column: str = ""
 
+    def canonical(self, name: str) -> str:
+        """The column a header names: itself, or the adviser column spelt 'advisor' (the SSD's own spelling,
+        which case systems carry into their other exports: `Personal Advisor Email`)."""
+        if name in self.columns or name in self.ignored:
+            return name
+        respelt = name.replace("advisor", "adviser")
+        return respelt if respelt in self.columns else name
+
     def column_of(self, field_name: str) -> str:
         """The column a person would fix for a problem with `field_name` (ids are looked up from codes)."""
         field_name = {"department_id": "department_code", "personal_adviser_id": "personal_adviser"}.get(
@@ -41,8 +49,8 @@ def _cols(**spec: Callable[[str], object] | str | tuple[str, Callable[[str], obj
 
 CARE_LEAVERS = Layout(
     "springboard",
-    _cols(case_reference=str, first_name=str, preferred_name=str, family_name=str, date_of_birth=convert.day,
-          sex=convert.sex, ethnicity=convert.ethnicity, disability=str,
+    _cols(case_reference=str, first_name=str, preferred_name=str, family_name=str, date_of_birth=convert.birth_day,
+          sex=convert.sex, ethnicity=convert.ethnicity, disability=convert.disability,
           leaving_care_category=convert.leaving_care_category, former_uasc=convert.boolean,
           right_to_work_confirmed=convert.boolean, right_to_work_expires_on=convert.day,
           personal_adviser_email="personal_adviser", home_area=str, languages=convert.tags,
@@ -50,8 +58,8 @@ CARE_LEAVERS = Layout(
           qualification_level=convert.integer, days_available=convert.days, max_travel_km=convert.number,
           support_needs=str, accessibility_needs=str, consent_share_mentors=convert.boolean,
           consent_share_employers=convert.boolean, current_activity=convert.activity,
-          accommodation="accommodation", accommodation_suitable="accommodation_suitable",
-          in_touch=convert.in_touch, last_contact_on=convert.day, pathway_plan_reviewed_on=convert.day),
+          accommodation="accommodation", accommodation_suitable=("accommodation_suitable", convert.suitability),
+          in_touch=convert.in_touch, last_contact_on=convert.past_day, pathway_plan_reviewed_on=convert.review_day),
     required=frozenset({"case_reference"}),
     key_column="case_reference",
 )
@@ -64,15 +72,15 @@ SSD_CARE_LEAVERS = Layout(
         "clea_person_id": Column("case_reference"),
         "clea_care_leaver_eligibility": Column("leaving_care_category", convert.leaving_care_category),
         "clea_care_leaver_in_touch": Column("in_touch", convert.in_touch),
-        "clea_care_leaver_latest_contact": Column("last_contact_on", convert.day),
+        "clea_care_leaver_latest_contact": Column("last_contact_on", convert.past_day),
         "clea_care_leaver_accommodation": Column("accommodation"),
-        "clea_care_leaver_accom_suitable": Column("accommodation_suitable"),
+        "clea_care_leaver_accom_suitable": Column("accommodation_suitable", convert.suitability),
         "clea_care_leaver_activity": Column("current_activity", convert.activity),
-        "clea_pathway_plan_review_date": Column("pathway_plan_reviewed_on", convert.day),
+        "clea_pathway_plan_review_date": Column("pathway_plan_reviewed_on", convert.review_day),
         "clea_care_leaver_personal_advisor": Column("personal_adviser"),
         "pers_forename": Column("first_name"),
         "pers_surname": Column("family_name"),
-        "pers_dob": Column("date_of_birth", convert.day),
+        "pers_dob": Column("date_of_birth", convert.birth_day),
         "pers_sex": Column("sex", convert.sex),
         "pers_gender": Column("sex", convert.sex),
         "pers_ethnicity": Column("ethnicity", convert.ethnicity),
@@ -90,7 +98,7 @@ MENTORS = Layout(
     "springboard",
     _cols(email=str, full_name=str, department_code="department_code", job_title=str, expertise=convert.tags,
           interests=convert.tags, languages=convert.tags, capacity=convert.integer, availability=convert.days,
-          office_area=str, dbs_checked_on=convert.day, safeguarding_trained_on=convert.day, status=str),
+          office_area=str, dbs_checked_on=convert.past_day, safeguarding_trained_on=convert.past_day, status=str),
     required=frozenset({"email", "full_name", "department_code", "job_title"}),
     key_column="email",
 )

@@ -35,6 +35,7 @@ from matching.models import (
     OpportunityPublic,
     OpportunitySummary,
     OpportunityUpdate,
+    User,
 )
 
 
@@ -90,6 +91,7 @@ def get(session: Session, resource: Resource, record_id: int) -> Any:
 def create(session: Session, resource: Resource, data: SQLModel) -> Any:
     values = resource.create.model_validate(data).model_dump()
     _check_references(session, resource, values)
+    _check_allocation(session, resource, values)
     record = resource.table(**values)
     session.add(record)
     session.flush()
@@ -106,6 +108,7 @@ def update(session: Session, resource: Resource, record_id: int, patch: SQLModel
     merged = {name: getattr(record, name) for name in resource.create.model_fields} | changes
     _revalidate(resource, merged)
     _check_references(session, resource, changes, own_id=record_id)
+    _check_allocation(session, resource, changes)
     for name, value in changes.items():
         setattr(record, name, value)
     updated = _flush_versioned(session, resource, record, expected)
@@ -268,6 +271,19 @@ def _check_references(session: Session, resource: Resource, values: dict[str, An
             clash = session.execute(sa.select(table.c.id).where(column == value, table.c.id != own_id)).first()
             if clash is not None:
                 raise InvalidInput(name, f"'{value}' is already used by {resource.title} {clash.id}")
+
+
+def _check_allocation(session: Session, resource: Resource, values: dict[str, Any]) -> None:
+    """A young person is allocated only to an active personal adviser: a manager, a mentor or someone who has
+    left would hold a caseload nobody works (cases.unallocated lists such cases for the manager)."""
+    adviser_id = values.get("personal_adviser_id") if resource is CARE_LEAVERS else None
+    if adviser_id is None:
+        return
+    from matching.cases import active_adviser  # cases imports the lifecycle, which imports this module's neighbours
+
+    if session.execute(sa.select(User.id).where(User.id == adviser_id, active_adviser())).first() is None:
+        raise InvalidInput("personal_adviser_id", f"user {adviser_id} is not an active personal adviser: allocate "
+                                                  "the young person to an adviser whose account is active")
 
 
 def _flush_versioned(session: Session, resource: Resource, record: Any, expected: int) -> Any:

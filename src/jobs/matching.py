@@ -1,0 +1,70 @@
+"""Nightly matching: the engine's run, exactly as `springboard match run` starts it, then a notice to each
+adviser who has new proposals waiting for a decision.
+
+The run keeps its own transaction (one run at a time, all of it or nothing), so the notices are written
+in a second one after it commits. "New" means proposed since the adviser was last told of proposals (by
+this run or any other: one started from a page in the day is told of that night), so a rerun after the
+notices failed still tells the advisers, and the notice key (adviser and day) tells each once a day.
+Running the job twice on a day does no harm: the engine tops each young person up to the number of
+proposals they may have waiting, which the first run already did.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from jobs.registry import JobContext, scheduled
+from matching import db, notifications
+from matching.models import CareLeaver, Match, Notification, User
+
+KIND = "proposals"
+
+
+@dataclass(frozen=True)
+class Waiting:
+    total: int  # every proposal waiting for the adviser's decision (what /proposals shows them)
+    new: int  # of which made since the adviser was last told of proposals (or ever, if never told)
+
+
+def waiting_by_adviser(session: Session) -> dict[int, Waiting]:
+    """Proposals waiting for a decision, by the young person's adviser, with how many are new to them."""
+    told = (sa.select(Notification.user_id, sa.func.max(Notification.created_at).label("at"))
+            .where(Notification.kind == KIND).group_by(Notification.user_id).subquery())
+    new = sa.case((told.c.at.is_(None) | (Match.created_at > told.c.at), 1), else_=0)
+    rows = session.execute(sa.select(CareLeaver.personal_adviser_id, sa.func.count(Match.id), sa.func.sum(new))
+                           .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
+                           .outerjoin(told, told.c.user_id == CareLeaver.personal_adviser_id)
+                           .where(Match.state == "proposed", CareLeaver.personal_adviser_id.is_not(None))
+                           .group_by(CareLeaver.personal_adviser_id))
+    return {adviser_id: Waiting(total, int(fresh or 0)) for adviser_id, total, fresh in rows}
+
+
+def tell_advisers(session: Session, today: date, base_url: str) -> int:
+    """One notice per active adviser with proposals proposed today waiting for them; how many written."""
+    waiting = {i: w for i, w in waiting_by_adviser(session).items() if w.new}
+    advisers = session.exec(select(User).where(User.id.in_(waiting), User.role == "adviser", User.active,
+                                               User.closed_at.is_(None)).order_by(User.id))
+    written = 0
+    for adviser in advisers:
+        total = waiting[adviser.id].total
+        written += notifications.notify(
+            session, key=f"proposals:{today}:{adviser.id}", kind=KIND, user=adviser,
+            subject="Springboard: new proposals are waiting for you",
+            lines=[f"{total} {'proposal is' if total == 1 else 'proposals are'} waiting for you to approve or "
+                   "turn down."],
+            url=notifications.link(base_url, "/proposals"))
+    return written
+
+
+@scheduled("nightly_matching", "Run the matching engine, then tell each adviser of new proposals waiting for them",
+           own_transactions=True, hour=2, minute=30)
+def nightly_matching(context: JobContext) -> str:
+    from matching import engine  # numpy, scikit-learn and OR-Tools take seconds to load: only when it runs
+
+    run = engine.run(context.engine, today=context.today, actor_id=None, source="job")
+    with db.session_scope(db.writer(context.engine)) as session:
+        written = tell_advisers(session, context.today, context.settings.service_url)
+    proposed = sum(run.counts[kind]["proposals"] for kind in ("mentoring", "opportunity"))
+    return f"run {run.id}: {proposed} proposals; {written} notices written"
