@@ -118,7 +118,8 @@ def _unavailable(exc: DBAPIError) -> ProblemDetailsException | None:
         return None
     reason, wait = fault
     return ProblemDetailsException(status_code=503, title="Database unavailable",
-                                   detail=f"Nothing was changed: {reason}. Try again in {wait} seconds.",
+                                   detail=f"The database could not answer ({reason}): a change you sent may not "
+                                          f"have been saved, so check it when you try again in {wait} seconds.",
                                    headers={"Retry-After": str(wait)})
 
 

@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from api.access import Access
 from api.deps import UnitOfWork, actor_id
 from api.matches import MeetingIn, meeting_view
-from api.records import audit_care_leaver_reads
+from api.records import audit_care_leaver_reads, audit_change
 from api.resources import IdFilter, Limit, Offset
-from matching import clock, lifecycle
+from matching import accounts, clock, lifecycle
 from matching.errors import NotFound
 from matching.models import (
     ApiToken,
@@ -55,9 +55,12 @@ class AccountsController(Controller):
                                                 offset=offset, total=total)
 
     @post("/users", sync_to_thread=True, opt=rule(ADMIN, "create"), summary="Create a user")
-    def create_user(self, uow: NamedDependency[UnitOfWork], data: JSONBody[UserCreate]) -> UserPublic:
+    def create_user(self, request: Request, uow: NamedDependency[UnitOfWork], data: JSONBody[UserCreate]) -> UserPublic:
         with uow.write() as session:
-            return UserPublic.model_validate(users.create_user(session, data))
+            accounts.check_department(session, data.role, data.department_id)  # as the admin pages check it
+            user = users.create_user(session, data)
+            audit_change(request, session, "user", [user.id], "create")
+            return UserPublic.model_validate(user)
 
     @get("/tokens", sync_to_thread=True, opt=rule(ADMIN, "list"), summary="List API tokens (never the token)")
     def list_tokens(self, uow: NamedDependency[UnitOfWork]) -> list[ApiTokenPublic]:
@@ -69,6 +72,7 @@ class AccountsController(Controller):
                      data: JSONBody[ApiTokenCreate]) -> dict[str, Any]:
         with uow.write() as session:
             record, token = users.create_token(session, data, created_by_id=actor_id(request))
+            audit_change(request, session, "api_token", [record.id], "create")
             return ApiTokenPublic.model_validate(record).model_dump() | {"token": token}
 
     @post("/tokens/{token_id:int}/revoke", sync_to_thread=True, status_code=200, opt=rule(ADMIN, "update"),
@@ -76,7 +80,9 @@ class AccountsController(Controller):
     def revoke_token(self, request: Request, uow: NamedDependency[UnitOfWork],
                      token_id: FromPath[int]) -> ApiTokenPublic:
         with uow.write() as session:
-            return ApiTokenPublic.model_validate(users.revoke_token(session, token_id, revoked_by_id=actor_id(request)))
+            revoked = users.revoke_token(session, token_id, revoked_by_id=actor_id(request))
+            audit_change(request, session, "api_token", [token_id], "revoke")
+            return ApiTokenPublic.model_validate(revoked)
 
     @get("/audit-events", sync_to_thread=True, opt=rule(MANAGER, "list"),
          summary="Who read or changed which care leaver's record (identifiers only)")

@@ -3,7 +3,7 @@ proposals waiting for them, and each manager the overview's counts and the jobs 
 count with a link to its list.
 
 The lists are the overview's own (`dashboard.LISTINGS`, built with the manager's intervals through
-`cases.attention`), built once for everyone: a manager's counts are the overview's (`attention_counts`),
+`cases.attention`), built once for everyone: a manager's counts are the overview's,
 and an adviser's are the same rows of their own young people. Counts and links only, never who. The key
 names the week and the person, so running the job twice in a week does no harm.
 """

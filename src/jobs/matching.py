@@ -42,7 +42,8 @@ def waiting_by_adviser(session: Session) -> dict[int, Waiting]:
 
 
 def tell_advisers(session: Session, today: date, base_url: str) -> int:
-    """One notice per active adviser with proposals proposed today waiting for them; how many written."""
+    """One notice per active adviser with proposals made since they were last told waiting for them; how
+    many notices were written."""
     waiting = {i: w for i, w in waiting_by_adviser(session).items() if w.new}
     advisers = session.exec(select(User).where(User.id.in_(waiting), User.role == "adviser", User.active,
                                                User.closed_at.is_(None)).order_by(User.id))

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from jobs.registry import JobContext, scheduled
 from matching import notifications, opportunities
+from matching.dates import in_words
 from matching.models import Opportunity
 
 
@@ -42,7 +43,7 @@ def unfilled_words(job: Opportunity) -> str:
 
 
 def tell_department(session: Session, job: Opportunity, base_url: str) -> int:
-    when = notifications.day_in_words(job.closes_on)
+    when = in_words(job.closes_on)
     written = 0
     for user in notifications.department_contacts(session, job.department_id):
         written += notifications.notify(
@@ -60,7 +61,7 @@ def close_opportunities(context: JobContext) -> str:
     session, written = context.session, 0
     closing = past_closing(session, context.today)
     for job in closing:
-        reason = f"its closing date, {notifications.day_in_words(job.closes_on)}, passed"
+        reason = f"its closing date, {in_words(job.closes_on)}, passed"
         closed = opportunities.close(session, SERVICE, job.id, version=job.version, reason=reason, actor_id=None)
         written += tell_department(session, closed, context.settings.service_url)
     return f"{len(closing)} opportunities closed, {written} notices written"

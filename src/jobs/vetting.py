@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from jobs.registry import JobContext, scheduled
 from matching import mentoring, notifications
+from matching.dates import in_words
 from matching.models import Mentor, User
 
 WARN_DAYS = 30
@@ -56,7 +57,7 @@ def vetting_warnings(context: JobContext) -> str:
     managers = notifications.active_managers(session)
     written = 0
     for mentor, user, check, day in lapsing(session, context.today):
-        key, when = f"vetting:{check.name}:{mentor.id}:{day}", notifications.day_in_words(day)
+        key, when = f"vetting:{check.name}:{mentor.id}:{day}", in_words(day)
         subject = f"Springboard: a {check.words} runs out on {when}"
         if user.active:
             written += notifications.notify(

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from matching import cases, notifications
-from matching.clock import utcnow
+from matching.clock import ZONE, utcnow
+from matching.dates import in_words
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.models import (
     ApiToken,
@@ -138,14 +139,16 @@ def refuse_removing_the_last_admin(session: Session, user: User) -> None:
     """An administrator leaving (deactivated, or given another role) must leave another active one behind."""
     if user.role != "admin" or not user.active:
         return
-    others = session.exec(select(sa.func.count()).select_from(User)
-                          .where(User.role == "admin", User.active, User.id != user.id)).one()
+    # The other administrators' rows are locked (PostgreSQL) so two admins removing each other at once
+    # cannot each count the other and both succeed; SQLite's writers already take turns.
+    others = session.exec(select(User.id).where(User.role == "admin", User.active, User.id != user.id)
+                          .with_for_update()).all()
     if not others:
         raise Conflict(f"{user.full_name} is the only active administrator: make someone else an "
                        f"administrator first")
 
 
-def _check_department(session: Session, role: str, department_id: int | None) -> int | None:
+def check_department(session: Session, role: str, department_id: int | None) -> int | None:
     """A department contact belongs to an active department; other roles belong to none."""
     if role not in NEEDS_A_DEPARTMENT:
         return None
@@ -164,7 +167,7 @@ def invite(session: Session, *, full_name: str, email: str, role: str, departmen
     """A new account with no password, and a notice carrying its one-time set-password link."""
     if role not in ASSIGNABLE_ROLES:
         raise InvalidInput("role", "mentors sign up themselves and are vetted; choose another role")
-    department_id = _check_department(session, role, department_id)
+    department_id = check_department(session, role, department_id)
     user = users.create_user(session, UserCreate(email=email, full_name=full_name, role=role,
                                                  department_id=department_id))
     send_password_link(session, user, purpose="invitation", service_url=service_url)
@@ -189,7 +192,8 @@ def send_password_link(session: Session, user: User, *, purpose: str, service_ur
     expires_at = utcnow() + valid
     _store_link(session, user.id, {"digest": digest, "purpose": purpose}, expires_at)
     url = notifications.link(service_url, f"/set-password/{user.id}-{secret}")
-    until = f"{notifications.day_in_words(expires_at)} at {expires_at:%H:%M} UTC"
+    local = expires_at.astimezone(ZONE)  # as the person reading the notice tells the time
+    until = f"{in_words(local)} at {local:%H:%M}"
     if purpose == "invitation":
         subject = "Springboard: you have been given an account"
         lines = [f"An administrator has given you a Springboard account ({user.email}).",
@@ -253,9 +257,11 @@ def change_role(session: Session, user_id: int, *, role: str, department_id: int
     if role != user.role:
         refuse_acting_on_yourself(user, actor_id, "change the role of")
         refuse_removing_the_last_admin(session, user)
-    department_id = _check_department(session, role, department_id)
+    department_id = check_department(session, role, department_id)
     if (role, department_id) == (user.role, user.department_id):
         raise Conflict(f"Nothing changed: {user.full_name} already has that role and department")
+    if user.role == "adviser" and role != "adviser":  # their young people go to the unallocated list
+        cases.release_caseload(session, user.id, actor_id=actor_id)
     user.role, user.department_id = role, department_id
     session.flush()
     return user

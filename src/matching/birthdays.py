@@ -19,9 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from matching.cases import RULE_FROM_25, _named, display_name, in_words
+from matching.cases import RULE_FROM_25, _named, display_name
 from matching.clock import ZONE, utcnow
-from matching.dates import birthday, born_by
+from matching.dates import birthday, born_by, in_words
 from matching.errors import Conflict, InvalidInput, NotFound
 from matching.models import CareLeaver, CaseEvent
 

@@ -18,7 +18,17 @@ from matching.clock import ZONE
 from matching.dates import add_months, birthday
 from matching.errors import NotFound
 from matching.lifecycle import HOLDING
-from matching.models import CareLeaver, CaseEvent, CheckIn, Contact, Match, MatchEvent, Mentor, Opportunity, User
+from matching.models import (
+    CareLeaver,
+    CaseEvent,
+    CheckIn,
+    Contact,
+    Match,
+    MatchEvent,
+    Mentor,
+    Opportunity,
+    User,
+)
 from matching.paging import Page
 
 PER_PAGE = 20
@@ -182,47 +192,44 @@ def in_scope(session: Session, viewer: Any, care_leaver_id: int) -> CareLeaver:
     return person
 
 
+# The record's statements, built once: building a select costs more CPU than SQLite takes to answer it, and
+# the young person's page runs these five on every view.
+_PERSON_ID, _MATCH_IDS = sa.bindparam("person_id"), sa.bindparam("match_ids", expanding=True)
+_MATCHES = (sa.select(Match, Mentor.job_title, User.full_name, Opportunity.title, Opportunity.reference)
+            .outerjoin(Mentor, Mentor.id == Match.mentor_id).outerjoin(User, User.id == Mentor.user_id)
+            .outerjoin(Opportunity, Opportunity.id == Match.opportunity_id)
+            .where(Match.care_leaver_id == _PERSON_ID).order_by(Match.created_at.desc(), Match.id.desc()))
+_MATCH_EVENTS = (sa.select(MatchEvent).where(MatchEvent.match_id.in_(_MATCH_IDS))
+                 .order_by(MatchEvent.at, MatchEvent.id))
+_CHECK_INS = sa.select(CheckIn).where(CheckIn.match_id.in_(_MATCH_IDS)).order_by(CheckIn.due_on, CheckIn.id)
+# Who recorded each contact and case event, joined to it rather than looked up after.
+_CONTACTS = (sa.select(Contact, User.full_name).outerjoin(User, User.id == Contact.by_id)
+             .where(Contact.care_leaver_id == _PERSON_ID)
+             .order_by(Contact.contact_on.desc(), Contact.id.desc()).limit(50))
+_CASE_EVENTS = (sa.select(CaseEvent, User.full_name).outerjoin(User, User.id == CaseEvent.actor_id)
+                .where(CaseEvent.care_leaver_id == _PERSON_ID).order_by(CaseEvent.at.desc(), CaseEvent.id.desc()))
+
+
 def record(session: Session, viewer: Any, care_leaver_id: int, *, today: date) -> dict[str, Any]:
-    """Everything an adviser (or manager) may see of one young person, besides the engine's alternatives."""
-    person = in_scope(session, viewer, care_leaver_id)
-    adviser = session.get(User, person.personal_adviser_id) if person.personal_adviser_id else None
-    rows = session.execute(
-        sa.select(Match, Mentor.job_title, User.full_name, Opportunity.title, Opportunity.reference)
-        .outerjoin(Mentor, Mentor.id == Match.mentor_id).outerjoin(User, User.id == Mentor.user_id)
-        .outerjoin(Opportunity, Opportunity.id == Match.opportunity_id)
-        .where(Match.care_leaver_id == person.id).order_by(Match.created_at.desc(), Match.id.desc())).all()
-    match_ids = [row.Match.id for row in rows]
-    events: dict[int, list[MatchEvent]] = {}
-    check_ins: dict[int, list[CheckIn]] = {}
-    if match_ids:
-        for event in session.exec(select(MatchEvent).where(MatchEvent.match_id.in_(match_ids))
-                                  .order_by(MatchEvent.at, MatchEvent.id)):
-            events.setdefault(event.match_id, []).append(event)
-        for check in session.exec(select(CheckIn).where(CheckIn.match_id.in_(match_ids))
-                                  .order_by(CheckIn.due_on, CheckIn.id)):
-            check_ins.setdefault(check.match_id, []).append(check)
-    matches = []
-    for row in rows:
-        match = row.Match
-        what = (f"Mentor: {row.full_name or row.job_title}, {row.job_title}" if match.mentor_id
-                else f"{row.title} ({row.reference})")
-        history = events.get(match.id, [])
-        changed = history[-1].at if history else match.updated_at
-        matches.append({"match": match, "what": what, "under_way": match.state in UNDER_WAY,
-                        "proposed_on": _local_day(match.created_at), "changed_on": _local_day(changed),
-                        "events": history})
-    contacts = session.exec(select(Contact).where(Contact.care_leaver_id == person.id)
-                            .order_by(Contact.contact_on.desc(), Contact.id.desc()).limit(50)).all()
-    case_events = session.exec(select(CaseEvent).where(CaseEvent.care_leaver_id == person.id)
-                               .order_by(CaseEvent.at.desc(), CaseEvent.id.desc())).all()
-    people = _names(session, {c.by_id for c in contacts} | {e.actor_id for e in case_events})
+    """Everything an adviser (or manager) may see of one young person, besides the engine's alternatives:
+    nine statements at most, none per row and none for names alone (each name is joined to what shows it)."""
+    found = session.execute(sa.select(CareLeaver, User.full_name)
+                            .outerjoin(User, User.id == CareLeaver.personal_adviser_id)
+                            .where(CareLeaver.id == care_leaver_id, *scopes.caseload(viewer))).first()
+    if found is None:
+        raise NotFound("care leaver", care_leaver_id)
+    person, adviser = found
+    matches, check_ins = _matches(session, person.id)
+    contacts, contact_names = _named(session.execute(_CONTACTS, {"person_id": person.id}).all())
+    case_events, actor_names = _named(session.execute(_CASE_EVENTS, {"person_id": person.id}).all())
     due = review_due_on(person.pathway_plan_reviewed_on, today)
     follow_up = council_settings.load(session, council_settings.FollowUpSettings)
     return {
         "person": person, "name": full_name(person), "age": age(person.date_of_birth, today),
-        "adviser": adviser.full_name if adviser else None,
+        "adviser": adviser,
         "suitable": vocab.accommodation_suitable(person.accommodation),
-        "matches": matches, "contacts": contacts, "case_events": case_events, "names": people,
+        "matches": matches, "contacts": contacts, "case_events": case_events,
+        "names": {**contact_names, **actor_names},
         "check_ins": [(m, check) for m in matches for check in check_ins.get(m["match"].id, [])],
         "review": {"reviewed_on": person.pathway_plan_reviewed_on, "due_on": due,
                    "overdue": person.pathway_plan_reviewed_on is None or due < today,
@@ -234,15 +241,41 @@ def record(session: Session, viewer: Any, care_leaver_id: int, *, today: date) -
     }
 
 
+def _matches(session: Session, care_leaver_id: int) -> tuple[list[dict[str, Any]], dict[int, list[CheckIn]]]:
+    """The young person's matches, newest first, each with what it is and its history; and their check-ins."""
+    rows = session.execute(_MATCHES, {"person_id": care_leaver_id}).all()
+    match_ids = [row.Match.id for row in rows]
+    events: dict[int, list[MatchEvent]] = {}
+    check_ins: dict[int, list[CheckIn]] = {}
+    if match_ids:
+        for event in session.execute(_MATCH_EVENTS, {"match_ids": match_ids}).scalars():
+            events.setdefault(event.match_id, []).append(event)
+        for check in session.execute(_CHECK_INS, {"match_ids": match_ids}).scalars():
+            check_ins.setdefault(check.match_id, []).append(check)
+    matches = []
+    for row in rows:
+        match = row.Match
+        what = (f"Mentor: {row.full_name or row.job_title}, {row.job_title}" if match.mentor_id
+                else f"{row.title} ({row.reference})")
+        history = events.get(match.id, [])
+        changed = history[-1].at if history else match.updated_at
+        matches.append({"match": match, "what": what, "under_way": match.state in UNDER_WAY,
+                        "proposed_on": _local_day(match.created_at), "changed_on": _local_day(changed),
+                        "events": history})
+    return matches, check_ins
+
+
+def _named(rows: list[Any]) -> tuple[list[Any], dict[int, str]]:
+    """Rows of (a contact or case event, the full name of who recorded it): the records, and id -> name."""
+    return [row for row, _ in rows], {_recorded_by(row): name for row, name in rows if name is not None}
+
+
+def _recorded_by(row: Any) -> int | None:
+    return row.by_id if isinstance(row, Contact) else row.actor_id
+
+
 def _local_day(moment: datetime) -> date:
     return moment.astimezone(ZONE).date()
-
-
-def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = sorted(i for i in ids if i is not None)
-    if not wanted:
-        return {}
-    return dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(wanted))).all())
 
 
 def alternatives(session: Session, care_leaver_id: int, *, today: date, limit: int = 5) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from sqlmodel import Session, select
 
 from matching import lifecycle, vocab
 from matching.clock import ZONE, utcnow
-from matching.dates import add_months, birthday, born_by
+from matching.dates import add_months, birthday, born_by, in_words
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.lifecycle import HOLDING
 from matching.models import CareLeaver, CaseEvent, CheckIn, Contact, Match, MatchEvent, Meeting, User
+from matching.services import audit
 
 CLOSURE_REASONS = {
     "died": "The young person has died",
@@ -46,11 +47,6 @@ RULE_FROM_25 = ("Children Act 1989 s.23CZB: the leaving-care duties end at 25. F
                 "may close.")
 # What the in-touch status after a contact may be: a death is recorded by closing the case (903 rule 344).
 CONTACT_IN_TOUCH = {code: label for code, label in vocab.IN_TOUCH.items() if code != "DIED"}
-
-
-def in_words(day: date) -> str:
-    """"15 June 2026", as GOV.UK writes dates (and the rules quote them)."""
-    return f"{day.day} {day:%B %Y}"
 
 
 class ClosureRefused(Conflict):
@@ -356,17 +352,20 @@ def active_adviser() -> Any:
 
 
 def release_caseload(session: Session, adviser_id: int, *, actor_id: int | None) -> int:
-    """An adviser who leaves (accounts.deactivate) takes nobody with them: each young person on their
-    caseload becomes unallocated, for the manager to allocate again, and the record keeps whose they were."""
+    """An adviser who leaves (accounts.deactivate, or a change of role) takes nobody with them: each young
+    person on their caseload becomes unallocated, for the manager to allocate again, and the record keeps
+    whose they were. Each record changed is audited in this unit of work."""
     adviser = session.get(User, adviser_id)
     ids = list(session.execute(sa.select(CareLeaver.id).where(CareLeaver.personal_adviser_id == adviser_id)).scalars())
     name = adviser.full_name if adviser else f"user {adviser_id}"
     for care_leaver_id in ids:
         session.add(CaseEvent(care_leaver_id=care_leaver_id, actor_id=actor_id, action="unallocated",
-                              reason_code="adviser_left", note=f"Their personal adviser, {name}, left"))
+                              reason_code="adviser_left", note=f"{name} is no longer their personal adviser"))
     if ids:
         session.execute(sa.update(CareLeaver).where(CareLeaver.id.in_(ids)).values(
             personal_adviser_id=None, updated_at=utcnow(), version=CareLeaver.version + 1))
+        audit.record_access(session, actor_id=actor_id, action="update", entity="care_leaver", ids=ids,
+                            route="adviser left: caseload released")
     session.flush()
     return len(ids)
 

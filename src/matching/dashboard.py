@@ -97,7 +97,7 @@ def _days_and_date(slug: str, row: dict, person: Any, today: date,
     if slug == "no-meetings":
         return row["days_since"], row["last_meeting_on"], "" if row["last_meeting_on"] else "No meeting logged"
     if slug == "waiting":
-        opened = person.created_at.date() if person else None
+        opened = person.created_at.astimezone(clock.ZONE).date() if person else None  # the London day
         return ((today - opened).days if opened else None), opened, ""
     if slug == "unallocated":
         return row["days_unallocated"], row["unallocated_since"], ""

@@ -26,3 +26,8 @@ def add_months(day: date, months: int) -> date:
     year, month = divmod(day.month - 1 + months, 12)
     year, month = day.year + year, month + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def in_words(day: date) -> str:
+    """"15 June 2026", as GOV.UK writes dates (and the rules and notices quote them)."""
+    return f"{day.day} {day:%B %Y}"

@@ -53,11 +53,6 @@ def first_name(user: User) -> str:
     return user.full_name.split()[0] if user.full_name.strip() else "there"
 
 
-def day_in_words(day) -> str:
-    """"1 December 2026", as GOV.UK writes dates."""
-    return f"{day.day} {day:%B %Y}"
-
-
 def link(base_url: str, path: str) -> str:
     return base_url.rstrip("/") + path
 

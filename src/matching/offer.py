@@ -131,8 +131,9 @@ def active_items(session: Session) -> list[OfferItem]:
 
 
 def _check_ages(data: OfferItemCreate) -> None:
-    if data.min_age > data.max_age:
-        raise InvalidInput("min_age", "must not be greater than max_age")
+    """`max_age` is the birthday eligibility ends on, so an item open to nobody (max_age <= min_age) is refused."""
+    if data.min_age >= data.max_age:
+        raise InvalidInput("max_age", "must be more than min_age: the item ends on that birthday")
 
 
 def add_item(session: Session, data: OfferItemCreate) -> OfferItem:

@@ -36,7 +36,8 @@ ACTIONS = {
     "account": "Changed the sign-in account of", "close": "Closed the case of", "reopen": "Re-opened the case of",
     "promote": "Made current", "invite": "Invited", "change_role": "Changed the role of",
     "set_password": "Set the password of", "reset_pw": "Sent a new-password link to", "unlock": "Unlocked",
-    "deactivate": "Deactivated", "rename": "Renamed", "revoke": "Revoked",
+    "deactivate": "Deactivated", "rename": "Renamed", "revoke": "Revoked", "retire": "Retired",
+    "restore": "Brought back",
 }
 # Which kind of record each entity code is.
 ENTITIES = {

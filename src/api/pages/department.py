@@ -368,12 +368,13 @@ def referrals(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
     raw = request.query_params.get("opportunity") or ""
     number = _page_number(request)
     with uow.read() as session:
-        referred = views.referred_opportunities(session, _viewer(request))
-        choices = {str(job_id): words for job_id, words in referred.items()}
+        viewer = _viewer(request)
+        summary = views.referral_summary(session, viewer)
+        choices = {str(job_id): words for job_id, words in summary.opportunities.items()}
         job_id = int(raw) if raw in choices else None
-        counts = views.referral_counts(session, _viewer(request), opportunity_id=job_id)
-        found = views.referrals(session, _viewer(request), stage=stage, opportunity_id=job_id, limit=PER_PAGE,
-                                offset=(number - 1) * PER_PAGE)
+        counts = summary.counts(job_id)
+        found = views.referrals(session, viewer, stage=stage, opportunity_id=job_id, limit=PER_PAGE,
+                                offset=(number - 1) * PER_PAGE, profiles=False)
         audit_care_leaver_reads(request, uow, session, [item["care_leaver_id"] for item in found], "list")
     total = counts.get(stage, 0) if stage else sum(counts.values())
     query = {"stage": stage, "opportunity": job_id}

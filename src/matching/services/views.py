@@ -1,5 +1,6 @@
 """The narrow views of a care leaver that mentors and departments get: only what their role needs."""
 
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -48,11 +49,14 @@ def _since() -> Any:
 
 
 def referrals(session: Session, viewer: Any, *, stage: str | None = None, opportunity_id: int | None = None,
-              limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+              limit: int | None = None, offset: int = 0, profiles: bool = True) -> list[dict[str, Any]]:
     """A department sees who was referred to its opportunities, at every stage from referral to the outcome,
-    with what an employer needs to consider and adjust for, and nothing of the rest of the record."""
+    with what an employer needs to consider and adjust for, and nothing of the rest of the record.
+    `profiles=False` leaves out skills, qualification level and days available, which a list page does not show
+    (decoding two JSON columns a row was a sixth of the page's query)."""
     since = _since()
-    query = _referrals_of(_as_viewer(viewer), Match.id.label("match_id"), Match.state, Match.version, since)
+    query = _referrals_of(_as_viewer(viewer), Match.id.label("match_id"), Match.state, Match.version, since,
+                          profiles=profiles)
     if stage:
         query = query.where(Match.state == stage)
     if opportunity_id:
@@ -62,46 +66,72 @@ def referrals(session: Session, viewer: Any, *, stage: str | None = None, opport
 
 
 # What a department is shown of a referral: columns, not whole records (a care leaver's has some forty).
-_SHOWN = (CareLeaver.id.label("care_leaver_id"), CareLeaver.first_name, CareLeaver.preferred_name,
-          CareLeaver.family_name, CareLeaver.skills, CareLeaver.qualification_level, CareLeaver.days_available,
-          CareLeaver.accessibility_needs, Opportunity.id.label("opportunity_id"),
-          Opportunity.reference.label("opportunity_reference"), Opportunity.title.label("opportunity_title"),
-          Opportunity.kind.label("opportunity_kind"))
+_LISTED = (CareLeaver.id.label("care_leaver_id"), CareLeaver.first_name, CareLeaver.preferred_name,
+           CareLeaver.family_name, CareLeaver.accessibility_needs, Opportunity.id.label("opportunity_id"),
+           Opportunity.reference.label("opportunity_reference"), Opportunity.title.label("opportunity_title"),
+           Opportunity.kind.label("opportunity_kind"))
+_PROFILE = (CareLeaver.skills, CareLeaver.qualification_level, CareLeaver.days_available)
+_KEYS = ("match_id", "care_leaver_id", "state", "version", "since", "opportunity_id", "opportunity_reference",
+         "opportunity_title", "opportunity_kind", "first_name", "family_name", "skills", "qualification_level",
+         "days_available", "accessibility_needs")
 
 
-def _referrals_of(viewer: Any, *columns: Any) -> sa.Select:
-    return (sa.select(*columns, *_SHOWN).select_from(Match)
+def _referrals_of(viewer: Any, *columns: Any, profiles: bool = True) -> sa.Select:
+    return (sa.select(*columns, *_LISTED, *(_PROFILE if profiles else ())).select_from(Match)
             .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
             .join(Opportunity, Opportunity.id == Match.opportunity_id)
             .where(*_referral_conditions(viewer)))
 
 
 def _referral(row: Any) -> dict[str, Any]:
-    return {"match_id": row.match_id, "care_leaver_id": row.care_leaver_id, "state": row.state,
-            "version": row.version, "since": row.since, "opportunity_id": row.opportunity_id,
-            "opportunity_reference": row.opportunity_reference, "opportunity_title": row.opportunity_title,
-            "opportunity_kind": row.opportunity_kind, "first_name": row.preferred_name or row.first_name,
-            "family_name": row.family_name, "skills": row.skills, "qualification_level": row.qualification_level,
-            "days_available": row.days_available, "accessibility_needs": row.accessibility_needs}
+    fields = row._asdict()
+    fields["first_name"] = fields["preferred_name"] or fields["first_name"]
+    return {key: fields[key] for key in _KEYS if key in fields}
 
 
 def referral_counts(session: Session, viewer: Any, *, opportunity_id: int | None = None) -> dict[str, int]:
     """How many of the department's referrals are at each stage (only the stages that have any)."""
     query = (sa.select(Match.state, sa.func.count()).select_from(Match)
-             .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
              .where(*_referral_conditions(_as_viewer(viewer))).group_by(Match.state))
     if opportunity_id:
         query = query.where(Match.opportunity_id == opportunity_id)
     return dict(session.execute(query).all())
 
 
-def referred_opportunities(session: Session, viewer: Any) -> dict[int, str]:
-    """The department's opportunities that anyone has been referred to, by title: what its list can be
-    filtered by (every opportunity, up to hundreds, made a list nobody could use and a slow page)."""
-    query = (sa.select(Opportunity.id, Opportunity.title, Opportunity.reference).distinct()
-             .join(Match, Match.opportunity_id == Opportunity.id)
-             .where(*_referral_conditions(_as_viewer(viewer))).order_by(Opportunity.title, Opportunity.id))
-    return {job_id: f"{title} ({reference})" for job_id, title, reference in session.execute(query)}
+@dataclass(frozen=True)
+class ReferralSummary:
+    """What the referrals page shows around its list: the opportunities it can be filtered by, and how many
+    referrals are at each stage, of all of them or of one."""
+    opportunities: dict[int, str]
+    by_opportunity: dict[int, dict[str, int]]
+
+    def counts(self, opportunity_id: int | None = None) -> dict[str, int]:
+        if opportunity_id:
+            return dict(self.by_opportunity.get(opportunity_id, {}))
+        total: dict[str, int] = {}
+        for stages in self.by_opportunity.values():
+            for state, number in stages.items():
+                total[state] = total.get(state, 0) + number
+        return total
+
+
+def referral_summary(session: Session, viewer: Any) -> ReferralSummary:
+    """The department's opportunities that anyone has been referred to, by title (every opportunity, up to
+    hundreds, made a filter nobody could use and a slow page), with its referrals counted by stage. One grouped
+    query applies the department's scope once, where a list of opportunities and the counts each applied it."""
+    viewer = _as_viewer(viewer)
+    job = (Opportunity.id, Opportunity.title, Opportunity.reference)
+    # The department's own opportunities again, on the joined table: the scope already implies it, but without it
+    # PostgreSQL read all 5,000 opportunities for their titles (3.3 ms against 1.7 ms at London scale).
+    query = (sa.select(*job, Match.state, sa.func.count()).join(Opportunity, Opportunity.id == Match.opportunity_id)
+             .where(*_referral_conditions(viewer), Opportunity.department_id == viewer.department_id)
+             .group_by(*job, Match.state).order_by(Opportunity.title, Opportunity.id))
+    opportunities: dict[int, str] = {}
+    by_opportunity: dict[int, dict[str, int]] = {}
+    for job_id, title, reference, state, number in session.execute(query):
+        opportunities[job_id] = f"{title} ({reference})"
+        by_opportunity.setdefault(job_id, {})[state] = number
+    return ReferralSummary(opportunities, by_opportunity)
 
 
 def referral(session: Session, viewer: Any, match_id: int) -> tuple[Match, dict[str, Any]] | None:
