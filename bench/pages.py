@@ -1,6 +1,7 @@
 """Pages at London scale under 20 concurrent signed-in browsers on loopback: p50 and p95 per page.
 
     python -m bench.pages [--backends sqlite postgresql] [--clients 20] [--seconds 10] [--repeats 3]
+                          [--pages "young person" referrals ...]
 
 Goal (issue 13): every list page and the young person's page answer with p95 < 150 ms. Each page gets
 `clients` connections of wrk (Debian's package) for `seconds`, cycling through typical views of it
@@ -79,6 +80,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--pages", nargs="+", help="only these pages (names as printed)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk (make bench installs it)")
@@ -89,7 +91,7 @@ def main() -> None:
         with served(url, 2) as base:
             cookies = {role: session_cookie(base, role) for role in ("adviser", "manager", "department", "mentor")}
             for name, (role, paths) in pages(url).items():
-                if not paths:
+                if not paths or (args.pages and name not in args.pages):
                     continue
                 check(base, cookies[role], paths)
                 load(base, cookies[role], paths, args.clients, 2)  # warm up

@@ -87,9 +87,12 @@ def serve(host: str, port: int, workers: int) -> None:
     # With several workers uvicorn restarts one that does not answer its health check in time; starting
     # takes ten seconds or more (scikit-learn), past uvicorn's default of five, so workers were killed
     # and restarted over and over while the others carried the load.
+    # Forwarded headers only from the proxies named in TRUSTED_PROXIES: uvicorn's own default believes any
+    # client on 127.0.0.1, which let a local caller pick the address the rate limit and the audit record.
+    proxies = get_settings().trusted_proxies.strip()
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info", access_log=False,
-                timeout_worker_healthcheck=WORKER_START_SECONDS)
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None, log_level="info",
+                access_log=False, timeout_worker_healthcheck=WORKER_START_SECONDS)
 
 
 @main.command(name="worker", help="Run the scheduled jobs (one worker leads at a time; the others wait).")

@@ -281,7 +281,7 @@ def owed_contact(today: date) -> Any:
 
 def _open_cases(*columns) -> sa.Select:
     """Open cases, reading only the columns a list shows: whole records (free text, JSON lists) cost most
-    of a list's time at London scale (the 'waiting' list took 834 ms that way, 40 ms this way)."""
+    of a list's time at London scale (the 'waiting' list took 616 ms that way, 19 ms this way)."""
     return sa.select(CareLeaver.id, CareLeaver.case_reference, CareLeaver.personal_adviser_id,
                      *columns).where(CareLeaver.case_status == "open")
 

@@ -37,7 +37,8 @@ ACTIONS = {
     "promote": "Made current", "invite": "Invited", "change_role": "Changed the role of",
     "set_password": "Set the password of", "reset_pw": "Sent a new-password link to", "unlock": "Unlocked",
     "deactivate": "Deactivated", "rename": "Renamed", "revoke": "Revoked", "retire": "Retired",
-    "restore": "Brought back",
+    "restore": "Brought back", "sign_in": "Signed in", "sign_in_fail": "Failed to sign in",
+    "locked_out": "Locked out after repeated wrong passwords",
 }
 # Which kind of record each entity code is.
 ENTITIES = {

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     secret_key: str = Field("dev-only-change-me", description="Signs session cookies and CSRF tokens.")
     debug: bool = False
     secure_cookies: bool = Field(True, description="Send cookies over HTTPS only; false only for http://127.0.0.1")
+    trusted_proxies: str = Field("", description=(
+        "Comma-separated addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are "
+        "believed; empty: none, so a client cannot choose the address the sign-in limit and the audit see."))
     oidc_issuer: str = Field("", description="The council's OpenID Connect issuer URL; empty: passwords only")
     oidc_client_id: str = ""
     oidc_client_secret: str = ""

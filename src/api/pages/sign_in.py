@@ -10,7 +10,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 
 from api import oidc
-from api.deps import UnitOfWork
+from api.deps import UnitOfWork, client_address
 from api.forms import Posted
 from api.pages.common import EVERY_ROLE, HOME, PUBLIC, page, roles
 from api.stores import rotate_session
@@ -47,7 +47,8 @@ def sign_in(request: Request, uow: NamedDependency[UnitOfWork], data: Posted) ->
     found = None
     if not errors:
         with uow.write() as session:  # failed attempts are counted, so this writes either way
-            user = users.authenticate(session, email, password)
+            user = users.authenticate(session, email, password, route=f"POST {request.url.path}",
+                                      client=client_address(request))
             found = (user.id, user.role) if user else None
         if found is None:
             errors["email"] = "The email address or password is not right, or the account is locked for a while"
@@ -69,11 +70,11 @@ def sign_in_with_council_account(request: Request) -> Redirect:
 @get("/sign-in/oidc/callback", sync_to_thread=True, opt=PUBLIC)
 def council_account_callback(request: Request, uow: NamedDependency[UnitOfWork], code: FromQuery[str] = "",
                              returned: Annotated[str, QueryParameter(name="state")] = "") -> Template | Redirect:
+    if not oidc.enabled(request.app.state.settings):  # as /sign-in/oidc: nobody is signed out by calling it
+        raise NotFoundException("Single sign-on is not set up")
     flow = request.session.get("oidc") or {}
     request.clear_session()
     try:
-        if not oidc.enabled(request.app.state.settings):
-            raise oidc.SignInFailed("single sign-on is not set up")
         email = oidc.verified_email(request.app.state.http, request.app.state.settings, flow, code, returned)
     except oidc.SignInFailed as failed:
         return page(request, "sign_in.html", "Sign in", email="", status_code=200,

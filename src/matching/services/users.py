@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from matching.clock import utcnow
 from matching.errors import Conflict, InvalidInput, NotFound
 from matching.models import ApiToken, ApiTokenCreate, Department, User, UserCreate
+from matching.services import audit
 
 hasher = PasswordHasher()
 
@@ -113,21 +114,38 @@ def identity_for_user(connection: sa.Connection, user_id: int) -> sa.Row | None:
                               .where(users.id == user_id, users.active)).first()
 
 
-def authenticate(session: Session, email: str, password: str, *, now: datetime | None = None) -> User | None:
-    """A person signing in. Repeated failures lock the account for a while; the reason is never told."""
+def authenticate(session: Session, email: str, password: str, *, now: datetime | None = None, route: str = "",
+                 client: str = "") -> User | None:
+    """A person signing in. Repeated failures lock the account for a while; the reason is never told, and
+    every refusal does the password hasher's work, so its timing does not reveal whether an account exists
+    or is locked. Each attempt on a known account is audited (signed in, refused, locked out); a password
+    hashed with older argon2 parameters is hashed again with today's."""
     now = now or utcnow()
     user = by_email(session, email)
     if user is None or not user.active or not user.password_hash:
-        hasher.hash(password)  # the same work either way, so timing does not reveal who has an account
+        hasher.hash(password)
         return None
-    if user.locked_until and user.locked_until > now:
-        return None
+    locked = user.locked_until is not None and user.locked_until > now
     try:
         hasher.verify(user.password_hash, password)
     except VerifyMismatchError:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        action = "sign_in_fail"
+        if not locked:
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until, user.failed_logins, action = now + LOCKOUT, 0, "locked_out"
+        _audit_sign_in(session, user, action, route, client)
         return None
+    if locked:
+        _audit_sign_in(session, user, "sign_in_fail", route, client)
+        return None
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    _audit_sign_in(session, user, "sign_in", route, client)
     return user
+
+
+def _audit_sign_in(session: Session, user: User, action: str, route: str, client: str) -> None:
+    audit.record_access(session, actor_id=user.id, action=action, entity="user", ids=[user.id], route=route,
+                        client=client)
