@@ -1,7 +1,7 @@
 """Every table, imported once so SQLModel.metadata (and Alembic) sees them all."""
 
 from matching.models.base import CloseRequest
-from matching.models.engine import MatchRun, ScoringModel, Setting
+from matching.models.engine import MatchRun, PassedOver, ScoringModel, Setting
 from matching.models.jobs import JobRun, Notification  # noqa: F401  (the worker's tables)
 from matching.models.matches import (
     AuditEvent,
@@ -49,7 +49,8 @@ from matching.models.people import (
 )
 
 __all__ = [
-    "CheckIn", "Meeting", "StoredValue", "MatchRun", "ScoringModel", "Setting", "Entitlement", "OfferItem",
+    "CheckIn", "Meeting", "StoredValue", "MatchRun", "PassedOver", "ScoringModel", "Setting", "Entitlement",
+    "OfferItem",
     "OfferItemCreate", "CaseEvent", "ApiToken", "ApiTokenCreate", "ApiTokenPublic", "AuditEvent",
     "AuditEventPublic", "CareLeaver", "CareLeaverCreate", "CareLeaverPublic", "CareLeaverSummary",
     "CareLeaverUpdate", "CloseRequest", "Contact", "Department", "DepartmentCreate", "DepartmentPublic",

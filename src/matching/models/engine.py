@@ -24,6 +24,22 @@ class MatchRun(SQLModel, table=True):
     counts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     model_version: str = Field(default="", max_length=40)
     duration_ms: int = 0
+    # A run asked for from a page or the API is queued to the worker; its row is written first, so the page can
+    # show where it is. A run that fails keeps its row, with the reason (never personal data).
+    status: str = code_field(10, default="finished", description="queued, running, finished or failed")
+    progress: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    error: str = Field(default="", max_length=400)
+
+
+class PassedOver(SQLModel, table=True):
+    """How many runs in a row a young person was eligible for a kind of match and proposed none: the engine
+    raises their priority with it, and a proposal (or a live match) of that kind starts it again at 0."""
+
+    __tablename__ = "passed_over"
+    care_leaver_id: int = Field(foreign_key="care_leavers.id", primary_key=True)
+    kind: str = Field(primary_key=True, max_length=12)
+    runs: int = 0
+    last_run_id: int | None = Field(default=None, foreign_key="match_runs.id")
 
 
 class ScoringModel(SQLModel, table=True):

@@ -74,6 +74,7 @@ class User(Record, Closable, table=True):
     failed_logins: int = Field(default=0)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    notices: str = code_field(10, default="immediate", description="immediate or daily (one digest a day)")
 
 
 class UserCreate(UserBase):
