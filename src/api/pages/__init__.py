@@ -13,9 +13,11 @@ from api.pages import (
     department,
     local_offer,
     manager,
+    match_runs,
     matches,
     mentor,
     mentor_signup,
+    notices,
     oversight,
     reports,
     sign_in,
@@ -23,8 +25,8 @@ from api.pages import (
 )
 from api.pages.common import EXCEPTION_HANDLERS, require_role
 
-AREAS = [sign_in, adviser, matches, mentor, mentor_signup, vetting, department, manager, oversight, admin, reports,
-         local_offer]
+AREAS = [sign_in, adviser, matches, mentor, mentor_signup, vetting, department, manager, match_runs, oversight, admin,
+         reports, local_offer, notices]
 
 
 def pages_router() -> Router:

@@ -34,14 +34,16 @@ _RUNS_IN_PROCESS: dict[str, threading.Lock] = {}
 
 
 def run(engine: sa.Engine, *, today: date, actor_id: int | None, source: str,
-        progress: Progress | None = None) -> MatchRun:
+        progress: Progress | None = None, queued_id: int | None = None) -> MatchRun:
+    """Run the engine once. `queued_id` names a run row already committed as queued (a run asked for from a
+    page or the API and carried out by the worker): that row becomes this run's record."""
     started = time.perf_counter()
     with _one_run_at_a_time(engine), db.session_scope(db.writer(engine)) as session:
         _lock_across_instances(session)
         settings = council_settings.load(session, MatchingSettings)
         scorer = learning.current_scorer(session, settings)
-        record = MatchRun(actor_id=actor_id, source=source, model_version=scorer.version,
-                          parameters=settings.model_dump(mode="json"))
+        record = _record(session, queued_id, actor_id=actor_id, source=source)
+        record.model_version, record.parameters = scorer.version, settings.model_dump(mode="json")
         session.add(record)
         session.flush()
         timings: dict[str, float] = {}
@@ -64,11 +66,20 @@ def run(engine: sa.Engine, *, today: date, actor_id: int | None, source: str,
                 if not overlap:
                     writing.result()
             writing.result()
-        record.finished_at = utcnow()
+        record.finished_at, record.status = utcnow(), "finished"
         record.duration_ms = int((time.perf_counter() - started) * 1000)
         record.counts = {**counts, "seconds": {k: round(v, 3) for k, v in timings.items()}}
         session.flush()
         return record
+
+
+def _record(session: Session, queued_id: int | None, **given: Any) -> MatchRun:
+    if queued_id is None:
+        return MatchRun(**given)
+    record = session.get(MatchRun, queued_id)
+    if record is None or record.status not in ("queued", "running"):
+        raise NotFound(f"no queued matching run {queued_id}")
+    return record
 
 
 def _write_kind(session: Session, state: State, kind: str, edges, chosen: np.ndarray, scorer: Scorer,

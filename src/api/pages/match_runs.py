@@ -1,0 +1,3 @@
+"""Placeholder: built in this wave."""
+
+ROUTES: list = []
