@@ -309,3 +309,69 @@ def test_the_cli_writes_the_file_only_when_every_row_passes(failing, settings, m
     wrong = CliRunner().invoke(main, ["report", "oc3", "--year", "1999"])
     assert wrong.exit_code == 2 and "must be a year from 2016 to 2027" in wrong.output
     get_settings.cache_clear()
+
+
+# The values as they stood on the birthday (care_leaver_statuses, written by triggers) -----------------------
+
+def change(client, who: dict, on: date, **fields) -> dict:
+    CLOCK.fix(on)
+    current = client.get(f"/api/v1/care-leavers/{who['id']}").json()
+    changed = client.patch(f"/api/v1/care-leavers/{who['id']}", json={"version": current["version"], **fields})
+    assert changed.status_code == 200, changed.text
+    CLOCK.fix(TEST_TODAY)
+    return changed.json()
+
+
+def recorded_then(client, born: date, on: date, **fields) -> dict:
+    CLOCK.fix(on)
+    made = person(client, born, **fields)
+    CLOCK.fix(TEST_TODAY)
+    return made
+
+
+def test_each_row_holds_the_values_recorded_on_the_birthday_not_todays(client, session):
+    # 18 on 1 June 2025: in education and in suitable accommodation then; in a job and unsuitable housing since.
+    moved_on = recorded_then(client, date(2007, 6, 1), date(2025, 1, 10), current_activity="F2", accommodation="D1")
+    contact(client, moved_on, date(2025, 6, 10))
+    change(client, moved_on, date(2025, 9, 1), current_activity="F4", accommodation="U2")
+    # 19 on 1 July 2025: refused contact from March 2025, back in touch (today) since January 2026.
+    refused = recorded_then(client, date(2006, 7, 1), date(2025, 1, 10), current_activity="F2", accommodation="D1")
+    change(client, refused, date(2025, 3, 1), in_touch="REFU", current_activity="0", accommodation="0")
+    change(client, refused, date(2026, 1, 5), in_touch="YES", current_activity="F1", accommodation="S2")
+    # 17 on 1 August 2025, still looked after then (eligible); former relevant today.
+    was_looked_after = recorded_then(client, date(2008, 8, 1), date(2025, 1, 10), leaving_care_category="eligible")
+    change(client, was_looked_after, date(2025, 12, 1), leaving_care_category="former_relevant")
+    # Recorded first a fortnight after her 20th birthday (2 May 2025), within its window: those first values.
+    late = recorded_then(client, date(2005, 5, 2), date(2025, 5, 16), current_activity="G6", accommodation="B1")
+    contact(client, late, date(2025, 5, 20))
+    change(client, late, date(2025, 10, 1), current_activity="F5")
+
+    result = oc3.build_return(session, 2026, today=TEST_TODAY)
+    rows = {row.child: row for row in result.rows}
+    assert [rows[moved_on["case_reference"]].columns()[c] for c in ("IN_TOUCH", "ACTIV", "ACCOM")] == ["YES", "F2", "D1"]
+    assert [rows[refused["case_reference"]].columns()[c] for c in ("IN_TOUCH", "ACTIV", "ACCOM")] == ["REFU", "0", "0"]
+    assert [rows[late["case_reference"]].columns()[c] for c in ("IN_TOUCH", "ACTIV", "ACCOM")] == ["YES", "G6", "B1"]
+    assert was_looked_after["case_reference"] not in rows
+    assert result.left_out["Still looked after (eligible children): not required, rule 1007"] == 1
+    for who in (moved_on, refused, late):
+        assert rows[who["case_reference"]].notes == ()  # nothing taken from today's values
+
+
+def test_the_history_is_written_by_any_path_and_only_when_a_903_field_changes(client, session, engine):
+    import sqlalchemy as sa
+
+    from matching.models import CareLeaver, CareLeaverStatus
+
+    def history() -> list[tuple[str, str | None]]:
+        session.rollback()  # a fresh snapshot: the app and the update below commit in other connections
+        return [(status.in_touch, status.accommodation) for status in session.execute(
+            sa.select(CareLeaverStatus).where(CareLeaverStatus.care_leaver_id == who["id"])
+            .order_by(CareLeaverStatus.id)).scalars()]
+
+    who = person(client, date(2006, 1, 1), accommodation="D1")
+    assert history() == [("YES", "D1")]
+    change(client, who, date(2026, 11, 1), goals="a trade")  # not a 903 field: no new row
+    assert history() == [("YES", "D1")]
+    with engine.begin() as connection:  # a path that bypasses the ORM (as a bulk import may)
+        connection.execute(sa.update(CareLeaver).where(CareLeaver.id == who["id"]).values(accommodation="U2"))
+    assert history() == [("YES", "D1"), ("YES", "U2")]

@@ -1,6 +1,6 @@
 """Care leavers and mentors: the two sides of every mentoring match."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -8,6 +8,7 @@ from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
 from matching import vocab
+from matching.coltypes import UTCDateTime
 from matching.models.base import (
     Closable,
     ClosablePublic,
@@ -88,6 +89,22 @@ class CareLeaver(CareLeaverBase, Record, Closable, table=True):
     @property
     def accommodation_suitable(self) -> bool | None:
         return vocab.accommodation_suitable(self.accommodation)
+
+
+class CareLeaverStatus(SQLModel, table=True):
+    """The 903 fields of a care leaver as they stood from `valid_from` (the record's `updated_at`) until the next
+    row: written by database triggers on every insert and on every change of these fields, by any path (pages,
+    API, imports, jobs), so the statutory return can read each birthday's values (migration 0016)."""
+
+    __tablename__ = "care_leaver_statuses"
+    __table_args__ = (sa.Index("ix_care_leaver_statuses_person_from", "care_leaver_id", "valid_from"),)
+    id: int | None = Field(default=None, primary_key=True)
+    care_leaver_id: int = Field(foreign_key="care_leavers.id")
+    valid_from: datetime = Field(sa_type=UTCDateTime)
+    leaving_care_category: str = code_field(20)
+    in_touch: str = code_field(4)
+    current_activity: str | None = code_field(2, default=None)
+    accommodation: str | None = code_field(2, default=None)
 
 
 class CareLeaverCreate(CareLeaverBase):

@@ -8,9 +8,10 @@ each rule below carries that repository's code and words (`lac_validator/rules/l
 unless another year is named).
 
 What the service knows of each birthday: contacts are kept with their dates (`contacts`), closures and
-re-openings with theirs (`case_events`), so IN_TOUCH is worked out as it stood in the birthday's window.
-No history of activity or accommodation is kept: ACTIV and ACCOM are today's values, and each such row
-says so in its notes.
+re-openings with theirs (`case_events`), and every value of the category, IN_TOUCH, ACTIV and ACCOM from the
+day it was recorded (`care_leaver_statuses`, written by triggers since migration 0016). Each row is taken
+from the record as it stood on the birthday; where the history begins after the birthday's window (records
+older than that migration), today's values are used and the row's notes say so.
 """
 
 from collections import defaultdict
@@ -23,7 +24,7 @@ from sqlmodel import Session
 
 from matching.clock import ZONE
 from matching.dates import add_months, birthday
-from matching.models import CareLeaver, CaseEvent, Contact
+from matching.models import CareLeaver, CareLeaverStatus, CaseEvent, Contact
 
 COLUMNS = ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM")
 AGES = (17, 18, 19, 20, 21)
@@ -33,10 +34,11 @@ WINDOW_MONTHS_BEFORE, WINDOW_MONTHS_AFTER = 3, 1
 FIRST_YEAR = 2016  # 17- and 18-year-olds were first collected for the year ending 31 March 2016
 OC3_CATEGORIES = ("relevant", "former_relevant")  # those who were eligible children: the OC3 cohort
 
-NOTE_CURRENT_ACTIVITY = ("ACTIV and ACCOM are the record's values today: Springboard keeps no history of "
-                         "activity or accommodation")
-NOTE_CURRENT_IN_TOUCH = ("IN_TOUCH is the record's value today (no contact in the birthday window, and "
-                         "Springboard keeps no history of this status)")
+NOTE_CURRENT_ACTIVITY = ("ACTIV and ACCOM are the record's values today: its history begins after this "
+                         "birthday's window")
+NOTE_CURRENT_IN_TOUCH = ("IN_TOUCH is the record's value today (no contact in the birthday window, and the "
+                         "record's history begins after it)")
+NOTE_CURRENT_CATEGORY = "The leaving-care category is today's: the record's history begins after this birthday"
 NOTE_DEATH_UNDATED = "Recorded as died with no date of death: taken as before this birthday"
 NOTE_WINDOW_OPEN = "The birthday window is still open: a contact before {end} would make this row YES"
 
@@ -225,23 +227,50 @@ def _rows(session: Session, year: CollectionYear, today: date) -> tuple[list[Oc3
                CareLeaver.date_of_birth <= date(year.end.year - 17, 3, 31))
         .order_by(CareLeaver.case_reference)).all()
     left_out: dict[str, int] = defaultdict(int)
+    turning = {person.id: found for person in people if (found := _turning_in_year(person.date_of_birth, year))}
+    statuses = _statuses(session, list(turning))
     due = []
     for person in people:
-        turning = _turning_in_year(person.date_of_birth, year)
-        if turning is None:
+        if person.id not in turning:
             continue
-        if turning[1] > today:
+        age, day = turning[person.id]
+        then = _as_of(statuses.get(person.id, []), day, add_months(day, WINDOW_MONTHS_AFTER))
+        category = then.leaving_care_category if then else person.leaving_care_category
+        if day > today:
             left_out["Birthday still to come this year"] += 1
-        elif person.leaving_care_category == "eligible":
+        elif category == "eligible":
             left_out["Still looked after (eligible children): not required, rule 1007"] += 1
-        elif person.leaving_care_category not in OC3_CATEGORIES:
+        elif category not in OC3_CATEGORIES:
             left_out["Qualifying care leavers (s.24): not in the OC3 cohort"] += 1
         else:
-            due.append((person, *turning))
-    contacts, events = _history(session, [person.id for person, _, _ in due], year)
-    rows = [_row(person, age, day, contacts.get(person.id, []), events.get(person.id, []), today)
-            for person, age, day in due]
+            due.append((person, age, day, then))
+    contacts, events = _history(session, [person.id for person, *_ in due], year)
+    rows = [_row(person, age, day, then, contacts.get(person.id, []), events.get(person.id, []), today)
+            for person, age, day, then in due]
     return rows, dict(left_out)
+
+
+def _statuses(session: Session, ids: list[int]) -> dict[int, list[CareLeaverStatus]]:
+    """Each person's recorded values, oldest first."""
+    found: dict[int, list[CareLeaverStatus]] = defaultdict(list)
+    for chunk in (ids[start:start + 900] for start in range(0, len(ids), 900)):  # under SQLite's bound limit
+        for status in session.execute(sa.select(CareLeaverStatus).where(CareLeaverStatus.care_leaver_id.in_(chunk))
+                                   .order_by(CareLeaverStatus.care_leaver_id, CareLeaverStatus.valid_from,
+                                             CareLeaverStatus.id)).scalars():
+            found[status.care_leaver_id].append(status)
+    return found
+
+
+def _as_of(statuses: list[CareLeaverStatus], day: date, window_end: date) -> CareLeaverStatus | None:
+    """The values that stood on `day`; if the history begins later but within the window, its first values
+    (recorded around the birthday, as the return asks); None when nothing was recorded by the window's end."""
+    standing = None
+    for status in statuses:
+        recorded = _local_day(status.valid_from)
+        if recorded > window_end or (standing is not None and recorded > day):
+            break
+        standing = status
+    return standing
 
 
 def _history(session: Session, ids: list[int], year: CollectionYear) -> tuple[dict[int, list[date]], dict]:
@@ -280,9 +309,11 @@ def _closure_on(events: list[tuple[date, str, str]], day: date) -> str | None:
     return reason
 
 
-def _row(person, age: int, day: date, contacts: list[date], events: list, today: date) -> Oc3Row:
+def _row(person, age: int, day: date, then: CareLeaverStatus | None, contacts: list[date], events: list,
+         today: date) -> Oc3Row:
     begin, end = add_months(day, -WINDOW_MONTHS_BEFORE), add_months(day, WINDOW_MONTHS_AFTER)
-    notes: list[str] = []
+    notes: list[str] = [] if then else [NOTE_CURRENT_CATEGORY]
+    stood = then or person  # the birthday's values when recorded, else today's
     died_on = next((when for when, action, code in events if action == "closed" and code == "died"), None)
     if died_on is None and person.in_touch == "DIED":
         died_on = _local_day(person.closed_at) if person.closed_at else date.min
@@ -294,13 +325,15 @@ def _row(person, age: int, day: date, contacts: list[date], events: list, today:
     elif closure == "returned_home":
         in_touch, activ, accom = "RHOM", "0", "0"
     elif any(begin <= contact <= end for contact in contacts):
-        in_touch, activ, accom = "YES", person.current_activity, person.accommodation
-        notes.append(NOTE_CURRENT_ACTIVITY)
+        in_touch, activ, accom = "YES", stood.current_activity, stood.accommodation
+        if not then:
+            notes.append(NOTE_CURRENT_ACTIVITY)
     elif closure == "support_declined":
         in_touch, activ, accom = "NREQ", "0", "0"
-    elif person.in_touch in {"REFU", "NREQ", "RHOM"}:
-        in_touch, activ, accom = person.in_touch, "0", "0"
-        notes.append(NOTE_CURRENT_IN_TOUCH)
+    elif stood.in_touch in {"REFU", "NREQ", "RHOM"}:
+        in_touch, activ, accom = stood.in_touch, "0", "0"
+        if not then:
+            notes.append(NOTE_CURRENT_IN_TOUCH)
     else:
         in_touch, activ, accom = "NO", "0", "0"
     if end > today and in_touch == "NO":
@@ -308,7 +341,7 @@ def _row(person, age: int, day: date, contacts: list[date], events: list, today:
     name = " ".join(part for part in (person.first_name, person.family_name) if part)
     return Oc3Row(care_leaver_id=person.id, name=name, child=person.case_reference, dob=person.date_of_birth,
                   birthday=day, age=age, in_touch=in_touch, activ=activ, accom=accom,
-                  looked_after=person.leaving_care_category == "eligible", notes=tuple(notes))
+                  looked_after=stood.leaving_care_category == "eligible", notes=tuple(notes))
 
 
 def file_rows(result: Oc3Return) -> list[list[str]]:
