@@ -13,7 +13,7 @@ from api.forms import Form
 from api.pages.common import page, roles, tell, today
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from matching import vocab
-from matching.reports import charts, cohort, export, oc3
+from matching.reports import charts, cohort, export, oc3, outcomes
 
 MANAGERS = roles("manager")
 
@@ -74,12 +74,13 @@ def cohort_xlsx(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
 
 # The statutory return (OC3) --------------------------------------------------------------------------------
 
-def _year(request: Request) -> tuple[int | None, Form]:
-    """The collection year asked for (the last one ended, when none is), or None with the field's error."""
+def _year(request: Request, default: int | None = None) -> tuple[int | None, Form]:
+    """The collection year asked for (`default`, or the last one ended, when none is), or None with the field's
+    error."""
     offered = oc3.years_offered(today())
     raw = (request.query_params.get("year") or "").strip()
     if not raw:
-        year = oc3.latest_complete_year(today())
+        year = default or oc3.latest_complete_year(today())
         return year, Form(values={"year": str(year)})
     if raw.isdigit() and int(raw) in offered:
         return int(raw), Form(values={"year": raw})
@@ -130,4 +131,62 @@ def oc3_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Re
     return attachment(export.csv_text(oc3.file_rows(result)), export.CSV_TYPE, f"ssda903-oc3-{year - 1}-{year}.csv")
 
 
-ROUTES = [reports_index, cohort_report, cohort_csv, cohort_xlsx, oc3_report, oc3_csv]
+# Matching and outcomes -------------------------------------------------------------------------------------
+
+def _outcomes_year(request: Request) -> tuple[int | None, Form]:
+    return _year(request, default=oc3.years_offered(today())[0])  # the year in progress, unless asked
+
+
+def _outcome_charts(report: outcomes.OutcomesReport) -> dict[str, str]:
+    steps = report.steps
+    totals = [(row, total.shown) for row, total in zip(steps.rows, steps.table.row_totals, strict=True)]
+    quarters = report.quarters
+    return {
+        "steps": charts.bar_chart("chart-steps", f"{steps.title}: all kinds",
+                                  f"Bar chart of the 'Total' column of the table '{steps.title}' below it.", totals),
+        "quarters": charts.grouped_bar_chart(
+            "chart-quarters", quarters.title,
+            f"Grouped bar chart of the table '{quarters.title}' below it: one group for each quarter.",
+            quarters.columns,
+            [(row, [cell.shown for cell in line]) for row, line in zip(quarters.rows, quarters.table.cells,
+                                                                          strict=True)]),
+    }
+
+
+@get("/reports/outcomes", sync_to_thread=True, opt=MANAGERS)
+def outcomes_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    year, form = _outcomes_year(request)
+    context: dict[str, Any] = {"form": form, "years": _year_choices()}
+    if year is None:
+        return page(request, "reports/outcomes.html", "Matching and outcomes", report=None, **context)
+    with uow.read() as session:
+        report = outcomes.outcomes(session, year)
+    return page(request, "reports/outcomes.html", "Matching and outcomes", report=report,
+                charts=_outcome_charts(report), in_progress=year == oc3.years_offered(today())[0], **context)
+
+
+def _outcomes_download(request: Request, uow: UnitOfWork, file_format: str) -> Response | Redirect:
+    year, form = _outcomes_year(request)
+    if year is None:
+        return tell(request, "/reports/outcomes", f"The file was not produced: {form.errors['year']}")
+    with uow.read() as session:
+        rows = outcomes.flat_rows(outcomes.outcomes(session, year))
+    audit_download(request, uow, "outcomes", [], period=year)
+    name = f"outcomes-{year - 1}-{year}"
+    if file_format == "xlsx":
+        return attachment(export.xlsx_bytes(rows, "Outcomes"), export.XLSX_TYPE, f"{name}.xlsx")
+    return attachment(export.csv_text(rows), export.CSV_TYPE, f"{name}.csv")
+
+
+@get("/reports/outcomes.csv", sync_to_thread=True, opt=MANAGERS)
+def outcomes_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
+    return _outcomes_download(request, uow, "csv")
+
+
+@get("/reports/outcomes.xlsx", sync_to_thread=True, opt=MANAGERS)
+def outcomes_xlsx(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
+    return _outcomes_download(request, uow, "xlsx")
+
+
+ROUTES = [reports_index, cohort_report, cohort_csv, cohort_xlsx, oc3_report, oc3_csv, outcomes_report, outcomes_csv,
+          outcomes_xlsx]

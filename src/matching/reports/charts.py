@@ -124,11 +124,12 @@ def _runs(points: list[tuple[float, float] | None]) -> list[list[tuple[float, fl
 
 
 def grouped_bar_chart(chart_id: str, title: str, description: str, names: list[str],
-                      groups: list[tuple[str, list[int]]]) -> str:
+                      groups: list[tuple[str, list[int | str]]]) -> str:
     """Horizontal bars in groups: one group per (label, values), one bar per series in `names`, in the order of
-    the legend above them (each series its own colour; each bar is labelled with its value)."""
+    the legend above them (each series its own colour; each bar is labelled with its value). A value in words
+    (a withheld count) has no bar, only its words."""
     key = escape(chart_id)
-    most = max((value for _, values in groups for value in values), default=0) or 1
+    most = max((value for _, values in groups for value in values if isinstance(value, int)), default=0) or 1
     bar = 20
     group_height = bar * len(names) + 12
     legend_height = LEGEND_ROW * len(names) + 8
@@ -149,9 +150,10 @@ def grouped_bar_chart(chart_id: str, title: str, description: str, names: list[s
                      f'fill="{TEXT_COLOUR}">{escape(label)}</text>')
         for index, value in enumerate(values):
             colour = SERIES_STYLES[index % len(SERIES_STYLES)][0]
-            y, length = top + 4 + index * bar, round(BAR_WIDTH * value / most, 1)
+            y = top + 4 + index * bar
+            length = round(BAR_WIDTH * value / most, 1) if isinstance(value, int) else 0
             parts.append(f'<rect x="{label_width}" y="{y}" width="{length}" height="{bar - 4}" fill="{colour}"/>'
                          f'<text x="{label_width + length + 6}" y="{y + bar / 2 + 3}" fill="{TEXT_COLOUR}" '
-                         f'font-size="14">{value}</text>')
+                         f'font-size="14">{escape(str(value))}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -1,0 +1,166 @@
+"""Matching and outcomes for a year (1 April to 31 March), from the matches' history: the steps reached by kind,
+by quarter and by department, the median times, and each group's share; small counts withheld; the page, its
+downloads (audited, formula cells escaped) and the command.
+
+The year is 1 April 2025 to 31 March 2026 (`year=2026`). Every match below is made on known days, so each figure
+is worked out by hand from the story told in `history`."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from sqlmodel import select
+
+from api import cli
+from matching import db, lifecycle
+from matching.clock import CLOCK
+from matching.lifecycle import Change
+from matching.models import AuditEvent, CareLeaver, CareLeaverCreate, Match, Opportunity, OpportunityCreate
+from matching.reports import outcomes
+from matching.reports.suppression import FEWER_THAN
+from tests import factories
+from tests.conftest import TEST_TODAY
+from tests.test_pages import sign_in
+
+
+def _step(engine, match_id: int, to: str, on: date, reason_code: str | None = None) -> None:
+    with CLOCK.fixed(on), db.session_scope(db.writer(engine)) as session:
+        match = session.get(Match, match_id)
+        reason = "as recorded" if to in lifecycle.NEEDS_A_REASON else ""
+        lifecycle.transition(session, match_id, Change(to, match.version, reason, reason_code), actor_id=None)
+
+
+def _path(engine, match_id: int, steps: list[tuple[str, date]]) -> None:
+    for to, on in steps:
+        _step(engine, match_id, to, on, "poor_fit" if to == "rejected" else None)
+
+
+@pytest.fixture
+def history(engine, people):
+    """Eight young people (six women, two men) and one job of the test department's, all made on 1 April 2025:
+    - five are proposed it on 10 May 2025, approved on 16 May (6 days), referred on 1 June, interviewed,
+      offered and started on 1 July (46 days after approval); three of them are sustained 3 months on 1 October
+      and 6 months on 1 January 2026; one ends early on 1 August;
+    - one more is proposed on 10 May and rejected on 12 May (2 days);
+    - one was proposed on 20 March 2025 (the year before) and approved on 2 April 2025 (13 days);
+    - the eighth has no match."""
+    department_id = people["department"].department_id
+    with CLOCK.fixed(date(2025, 4, 1)), db.session_scope(db.writer(engine)) as session:
+        job = Opportunity(**OpportunityCreate.model_validate(factories.opportunity(
+            department_id, kind="job", places=10, closes_on="2025-06-30", starts_on="2025-07-01")).model_dump())
+        session.add(job)
+        sexes = ["2"] * 6 + ["1"] * 2
+        people_ids = []
+        for sex in sexes:
+            person = CareLeaver(**CareLeaverCreate.model_validate(factories.care_leaver(sex=sex)).model_dump())
+            session.add(person)
+            session.flush()
+            people_ids.append(person.id)
+        job_id = job.id
+
+    def proposed(person_id: int, on: date) -> int:
+        with CLOCK.fixed(on), db.session_scope(db.writer(engine)) as session:
+            return lifecycle.propose(session, care_leaver_id=person_id, opportunity_id=job_id).id
+
+    started = []
+    for person_id in people_ids[:5]:
+        match_id = proposed(person_id, date(2025, 5, 10))
+        _path(engine, match_id, [("approved", date(2025, 5, 16)), ("referred", date(2025, 6, 1)),
+                                 ("interviewed", date(2025, 7, 1)), ("offered", date(2025, 7, 1)),
+                                 ("started", date(2025, 7, 1))])
+        started.append(match_id)
+    for match_id in started[:3]:
+        _path(engine, match_id, [("sustained_3m", date(2025, 10, 1)), ("sustained_6m", date(2026, 1, 1))])
+    _step(engine, started[3], "ended_early", date(2025, 8, 1))
+    _path(engine, proposed(people_ids[5], date(2025, 5, 10)), [("rejected", date(2025, 5, 12))])
+    _path(engine, proposed(people_ids[6], date(2025, 3, 20)), [("approved", date(2025, 4, 2))])
+    return {"people": people_ids, "department": people["department"]}
+
+
+def _cells(table: outcomes.CountTable) -> dict[tuple[str, str], object]:
+    return {(row, column): cell.shown for row, cells in zip(table.rows, table.table.cells, strict=True)
+            for column, cell in zip(table.columns, cells, strict=True)}
+
+
+def test_the_steps_by_kind_quarter_and_department_are_counted_from_the_history(history, session):
+    report = outcomes.outcomes(session, 2026)
+    steps = {row: total.count for row, total in zip(report.steps.rows, report.steps.table.row_totals, strict=True)}
+    words = {key: label for key, label, _ in outcomes.STEPS}
+    assert steps == {words["proposed"]: 6, words["approved"]: 6, words["rejected"]: 1, words["referred"]: 5,
+                     words["started"]: 5, words["sustained_3m"]: 3, words["sustained_6m"]: 3, words["completed"]: 0,
+                     words["not_successful"]: 0, words["ended_early"]: 1}
+    # Every match is a job: the other kinds' columns are empty, and small counts are withheld.
+    by_kind = _cells(report.steps)
+    assert by_kind[words["proposed"], "Job"] == 6 and by_kind[words["rejected"], "Job"] == FEWER_THAN
+    assert all(by_kind[words["proposed"], kind] == 0 for kind in ("Mentoring", "Apprenticeship"))
+    quarters = report.quarters
+    first, second, third, fourth = outcomes.quarter_names(report.year)
+    counts = {(row, column): cell.count for row, cells in zip(quarters.rows, quarters.table.cells, strict=True)
+              for column, cell in zip(quarters.columns, cells, strict=True)}
+    assert counts[first, words["proposed"]] == 6 and counts[first, words["approved"]] == 6
+    assert counts[second, words["started"]] == 5 and counts[fourth, words["sustained_6m"]] == 3
+    assert sum(counts[third, column] for column in quarters.columns) == 0
+    assert list(report.places.values()) == [10]  # the test department's job, open all year
+    referred = {row: cells for row, cells in zip(report.departments.rows, report.departments.table.cells,
+                                                   strict=True)}
+    assert [cell.count for cell in referred[next(iter(report.places))]] == [5, 5, 3, 1]
+
+
+def test_the_median_times_are_withheld_below_five_matches(history, session):
+    times = {(duration.label, duration.kind): duration for duration in outcomes.outcomes(session, 2026).durations}
+    decision = times["Proposal to the adviser's decision", "Opportunities"]
+    # Five approvals after 6 days, one rejection after 2, one approval (proposed the year before) after 13.
+    assert decision.count == 7 and decision.median_days == 6 and decision.shown == "6 days"
+    start = times["Approval to a start (opportunity) or first meeting (mentor)", "Opportunities"]
+    assert start.count == 5 and start.median_days == 46
+    mentoring = times["Proposal to the adviser's decision", "Mentoring"]
+    assert mentoring.count == 0 and mentoring.shown == "withheld"
+
+
+def test_each_group_is_counted_with_its_share_and_small_groups_withheld(history, session):
+    report = outcomes.outcomes(session, 2026)
+    sex = next(table for table in report.groups if table.key == "sex")
+    counts = {(row, column): cell.count for row, cells in zip(sex.rows, sex.table.cells, strict=True)
+              for column, cell in zip(sex.columns, cells, strict=True)}
+    # Six women, all six proposed this year (one rejected), five approved, five started; two men, one approved
+    # (proposed the year before), neither proposed this year.
+    assert [counts["Female", column] for column in outcomes.GROUP_COLUMNS] == [6, 6, 5, 5]
+    assert [counts["Male", column] for column in outcomes.GROUP_COLUMNS] == [2, 0, 1, 0]
+    shown = _cells(sex)
+    assert shown["Male", "Young people"] == FEWER_THAN and shown["Male", "Approved"] == FEWER_THAN
+    # The men's 2 could be worked out from the women's 6 and the total of 8: one of those is withheld too.
+    total = sex.table.column_totals[0]
+    assert not (shown["Female", "Young people"] == 6 and total.visible)
+    share = next(share for share in report.shares if share.dimension == "Sex" and share.group == "Male")
+    assert share.percents == {"Proposed": None, "Approved": None, "Succeeded": None}
+
+
+def test_the_page_and_its_downloads(client, history, session, people):
+    sign_in(client, people["manager"])
+    shown = client.get("/reports/outcomes?year=2026")
+    assert shown.status_code == 200 and "Matching and outcomes" in shown.text
+    assert "1 April 2025 to 31 March 2026" in shown.text and "6 days" in shown.text
+    assert "<svg" in shown.text and FEWER_THAN in shown.text
+    asked = client.get("/reports/outcomes?year=1900")
+    assert asked.status_code == 400 and "Year must be a year ending 31 March" in asked.text.replace(
+        "Collection year", "Year")
+    download = client.get("/reports/outcomes.csv?year=2026")
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(download.text)))
+    assert lines[0] == ["Table", "Row", "Column", "Value"]
+    assert ["Matches reaching each step, by kind", "Proposed", "Job", "6"] in lines
+    sheet = client.get("/reports/outcomes.xlsx?year=2026")
+    assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+    session.rollback()
+    audits = session.exec(select(AuditEvent).where(AuditEvent.entity == "report_outcomes")).all()
+    assert [(audit.action, audit.entity_id) for audit in audits] == [("download", 2026), ("download", 2026)]
+    assert client.get("/reports/outcomes", headers=people["adviser"].headers).status_code in {401, 403}
+
+
+def test_the_command_writes_the_same_rows(history, database_url, monkeypatch):
+    monkeypatch.setattr(cli, "_url", lambda: database_url)
+    result = CliRunner().invoke(cli.main, ["--today", TEST_TODAY.isoformat(), "report", "outcomes", "--year", "2026"])
+    assert result.exit_code == 0, result.output
+    assert "Matches reaching each step, by kind,Proposed,Job,6" in result.output
