@@ -69,3 +69,32 @@ def test_the_return_for_another_year_with_javascript_off(chromium, service):  # 
         assert serious_violations(plain) == []
     finally:
         context.close()
+
+
+def test_a_manager_reads_matching_and_outcomes_for_a_year_and_downloads_it(tab):  # noqa: F811
+    sign_in(tab, "manager")
+    tab.goto("/reports")
+    tab.get_by_role("link", name="Matching and outcomes").click()
+    expect(tab.get_by_role("heading", name="Matching and outcomes", level=1)).to_be_visible()
+    expect(tab.locator(".govuk-inset-text")).to_contain_text("still in progress")
+    expect(tab.get_by_role("img", name="Matches reaching each step, by kind: all kinds")).to_be_visible()
+    assert serious_violations(tab) == []
+    tab.get_by_label("Year").select_option(tab.locator("#year option").nth(2).get_attribute("value"))
+    tab.get_by_role("button", name="Show the year").click()
+    expect(tab.locator(".govuk-inset-text")).to_have_count(0)  # a past year is complete
+    assert tab.locator("table.sb-report-table").count() >= 6  # steps, quarters, departments' and the groups'
+    assert serious_violations(tab) == []
+    with tab.expect_download() as download:
+        tab.get_by_role("link", name="Download this report as CSV").click()
+    lines = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    assert lines[0] == ["Table", "Row", "Column", "Value"] and len(lines) > 50
+
+
+def test_a_manager_follows_keeping_in_touch_month_by_month(tab):  # noqa: F811
+    sign_in(tab, "manager")
+    tab.goto("/reports")
+    tab.get_by_role("link", name="Keeping in touch and following up").click()
+    expect(tab.get_by_role("heading", name="Keeping in touch and following up", level=1)).to_be_visible()
+    expect(tab.get_by_role("img", name="Keeping in touch, month by month")).to_be_visible()
+    assert tab.locator("table.sb-report-table tbody tr").count() == 12
+    assert serious_violations(tab) == []

@@ -13,7 +13,7 @@ from fixtures import demo
 from sqlmodel import select
 
 from matching import cases, council_settings, dashboard, db, offer
-from matching.clock import CLOCK
+from matching.clock import CLOCK, ZONE
 from matching.models import CareLeaver, CheckIn, Contact, Department, Match, MatchEvent, Opportunity, Outcome
 from tests.test_pages import sign_in
 
@@ -49,6 +49,8 @@ HISTORY = {  # match: (young person, opportunity, the states it reached and when
                             ("withdrawn", at("2026-05-01"))]),
     # Decided in the first minute of November (UTC): a November decision, not October's.
     "m5": ("Eve", "parks", [("proposed", at("2026-10-31", "23:59")), ("approved", at("2026-11-01", "00:00"))]),
+    # Proposed at 23:30 UTC on 30 June, which is 00:30 on 1 July in London (summer time): a July proposal.
+    "m6": ("Ben", "roads", [("proposed", at("2026-06-30", "23:30"))]),
 }
 CHECK_INS = [("m3", date(2026, 4, 3), date(2026, 4, 20)), ("m3", date(2026, 7, 3), None),
              ("m1", date(2026, 3, 1), date(2026, 5, 10)), ("m4", date(2026, 4, 20), None)]
@@ -100,6 +102,11 @@ def world(engine, people) -> World:
     return World(ids, events, contacts)
 
 
+def _london_month(when: datetime) -> tuple[int, int]:
+    local = when.astimezone(ZONE)
+    return local.year, local.month
+
+
 def test_the_twelve_months_end_with_this_one():
     assert dashboard.months(TODAY) == [date(2025, 12, 1)] + [date(2026, m, 1) for m in range(1, 12)]
     assert dashboard.month_ends(TODAY)[0] == date(2025, 12, 31) and dashboard.month_ends(TODAY)[-1] == TODAY
@@ -109,9 +116,11 @@ def test_matches_by_state_count_the_states_reached_each_month(session, world):
     found = dashboard.matches_by_state(session, TODAY)
     months = [(day.year, day.month) for day in dashboard.months(TODAY)]
     for stage, states in dashboard.STAGES.items():
-        expected = [sum(1 for _, state, when in world.events if state in states and (when.year, when.month) == month)
+        expected = [sum(1 for _, state, when in world.events if state in states and _london_month(when) == month)
                     for month in months]
         assert found.series[stage] == expected, stage
+    assert found.series["Proposed"][months.index((2026, 7))] == 1 and found.series["Proposed"][
+        months.index((2026, 6))] == 0  # m6: London's July
     assert found.series["Approved"][0] == 1  # m3, approved 2 December 2025 (proposed before the twelve months)
     assert found.series["Approved"][-1] == 1 and found.series["Proposed"][-2] == 1  # m5 across midnight
 
@@ -126,9 +135,9 @@ def test_decision_times_are_medians_from_the_latest_proposal_and_from_approval(s
             earlier = [w for w, s in steps[:index] if s == ("proposed" if state in {"approved", "rejected"}
                                                              else "approved")]
             if state in {"approved", "rejected"} and steps[index - 1][1] == "proposed" and earlier:
-                decided.setdefault((when.year, when.month), []).append((when - earlier[-1]).total_seconds() / 86400)
+                decided.setdefault(_london_month(when), []).append((when - earlier[-1]).total_seconds() / 86400)
             if state in dashboard.START_STATES and earlier:
-                started.setdefault((when.year, when.month), []).append((when - earlier[-1]).total_seconds() / 86400)
+                started.setdefault(_london_month(when), []).append((when - earlier[-1]).total_seconds() / 86400)
 
     def medians(found_days):
         return [round(statistics.median(found_days[(m.year, m.month)]), 1) if (m.year, m.month) in found_days

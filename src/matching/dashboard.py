@@ -198,11 +198,12 @@ def months(today: date, count: int = MONTHS) -> list[date]:
     return [add_months(this_month, offset) for offset in range(1 - count, 1)]
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), UTC)
+def midnight(day: date) -> datetime:
+    """The start of a London day: months begin at London's midnight, an hour before UTC's in summer."""
+    return datetime.combine(day, time(), clock.ZONE)
 
 
-def _month_of(column: Any, starts: list[Any]) -> Any:
+def month_of(column: Any, starts: list[Any]) -> Any:
     """The index of the month a date or time falls in (the same CASE on SQLite and PostgreSQL)."""
     return sa.case(*[(column >= start, index) for index, start in reversed(list(enumerate(starts)))])
 
@@ -224,10 +225,10 @@ STAGES = {"Proposed": {"proposed"}, "Approved": {"approved"}, "Started": {"intro
 def matches_by_state(session: Session, today: date) -> Monthly:
     """How many matches reached each stage in each month (from the match history)."""
     starts = months(today)
-    bounds = [_midnight(start) for start in starts]
-    month = _month_of(MatchEvent.at, bounds).label("month")
+    bounds = [midnight(start) for start in starts]
+    month = month_of(MatchEvent.at, bounds).label("month")
     query = (sa.select(month, MatchEvent.to_state, sa.func.count())
-             .where(MatchEvent.at >= bounds[0], MatchEvent.at < _midnight(add_months(starts[-1], 1)))
+             .where(MatchEvent.at >= bounds[0], MatchEvent.at < midnight(add_months(starts[-1], 1)))
              .group_by(month, MatchEvent.to_state))
     counted = {(index, state): number for index, state, number in session.execute(query)}
     return Monthly(starts, {stage: [sum(counted.get((index, state), 0) for state in states)
@@ -241,15 +242,15 @@ def _days_between(session: Session, today: date, *, to_states: set[str], from_st
                   since_state: str) -> list[list[float]]:
     """For each month, the days from the latest `since_state` event to each event into `to_states` that month."""
     starts = months(today)
-    bounds = [_midnight(start) for start in starts]
+    bounds = [midnight(start) for start in starts]
     earlier = aliased(MatchEvent)
     since = (sa.select(sa.func.max(earlier.at)).where(earlier.match_id == MatchEvent.match_id,
                                                       earlier.to_state == since_state, earlier.at <= MatchEvent.at)
              .scalar_subquery())
-    month = _month_of(MatchEvent.at, bounds)
+    month = month_of(MatchEvent.at, bounds)
     query = sa.select(month, MatchEvent.at, since).where(
         MatchEvent.to_state.in_(to_states), MatchEvent.at >= bounds[0],
-        MatchEvent.at < _midnight(add_months(starts[-1], 1)))
+        MatchEvent.at < midnight(add_months(starts[-1], 1)))
     if from_state:
         query = query.where(MatchEvent.from_state == from_state)
     found: list[list[float]] = [[] for _ in starts]
@@ -326,7 +327,7 @@ def attention_over_time(session: Session, today: date) -> Monthly:
 def _not_in_touch_on(session: Session, day: date, weeks: int) -> int:
     """Cases open at the end of `day` with no contact from `weeks` before it up to it. A case closed with no
     date counts as closed throughout; the last-contact date stands in for contacts imported without a row."""
-    after = _midnight(day + timedelta(days=1))
+    after = midnight(day + timedelta(days=1))
     cutoff = day - timedelta(weeks=weeks)
     contacted = sa.exists().where(Contact.care_leaver_id == CareLeaver.id, Contact.contact_on >= cutoff,
                                   Contact.contact_on <= day)
@@ -346,7 +347,7 @@ def _overdue_by_month(session: Session, ends: list[date]) -> list[int]:
         MatchEvent.at).over(partition_by=MatchEvent.match_id, order_by=(MatchEvent.at, MatchEvent.id)).label(
         "until")).subquery()
     days = sa.union_all(*[sa.select(sa.literal(index).label("month"), sa.literal(day, sa.Date).label("day"),
-                                    sa.literal(_midnight(day + timedelta(days=1)), UTCDateTime).label("after"))
+                                    sa.literal(midnight(day + timedelta(days=1)), UTCDateTime).label("after"))
                           for index, day in enumerate(ends)]).subquery()
     holding = set().union(*HOLDING.values())
     query = (sa.select(days.c.month, sa.func.count())

@@ -13,7 +13,7 @@ from api.forms import Form
 from api.pages.common import page, roles, tell, today
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from matching import vocab
-from matching.reports import charts, cohort, export, oc3, outcomes
+from matching.reports import charts, cohort, export, keeping_in_touch, oc3, outcomes
 
 MANAGERS = roles("manager")
 
@@ -188,5 +188,33 @@ def outcomes_xlsx(request: Request, uow: NamedDependency[UnitOfWork]) -> Respons
     return _outcomes_download(request, uow, "xlsx")
 
 
+# Keeping in touch and following up ---------------------------------------------------------------------
+
+def _keeping_in_touch(uow: UnitOfWork) -> keeping_in_touch.KeepingInTouch:
+    with uow.read() as session:
+        return keeping_in_touch.keeping_in_touch(session, today())
+
+
+@get("/reports/keeping-in-touch", sync_to_thread=True, opt=MANAGERS)
+def keeping_in_touch_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    report = _keeping_in_touch(uow)
+    labels = [f"{start:%b %Y}" for start in report.months]
+    chart = charts.line_chart(
+        "chart-keeping-in-touch", "Keeping in touch, month by month",
+        "Line chart of the table below it: one line for each measure, one point for each month; a withheld "
+        "count breaks its line.", labels,
+        [(name, [cell.count if cell.visible else None for cell in cells]) for name, cells in report.rows.items()])
+    return page(request, "reports/keeping_in_touch.html", "Keeping in touch and following up", report=report,
+                chart=chart)
+
+
+@get("/reports/keeping-in-touch.csv", sync_to_thread=True, opt=MANAGERS)
+def keeping_in_touch_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
+    report = _keeping_in_touch(uow)
+    audit_download(request, uow, "keeping_in_touch", [])
+    return attachment(export.csv_text(keeping_in_touch.flat_rows(report)), export.CSV_TYPE,
+                      f"keeping-in-touch-{today().isoformat()}.csv")
+
+
 ROUTES = [reports_index, cohort_report, cohort_csv, cohort_xlsx, oc3_report, oc3_csv, outcomes_report, outcomes_csv,
-          outcomes_xlsx]
+          outcomes_xlsx, keeping_in_touch_report, keeping_in_touch_csv]

@@ -57,6 +57,11 @@ class SuppressedTable:
         return self.total.suppressed == "table"
 
 
+def primary(count: int, threshold: int = THRESHOLD) -> Cell:
+    """One count published on its own (no total beside it): withheld only when it is small."""
+    return Cell(count, "primary" if 0 < count < threshold else None)
+
+
 def suppress(counts: list[list[int]], threshold: int = THRESHOLD) -> SuppressedTable:
     """The table of `counts` (rows by columns) with its totals, small counts and what would reveal them withheld."""
     grid = _with_totals(counts)
