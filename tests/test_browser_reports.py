@@ -98,3 +98,13 @@ def test_a_manager_follows_keeping_in_touch_month_by_month(tab):  # noqa: F811
     expect(tab.get_by_role("img", name="Keeping in touch, month by month")).to_be_visible()
     assert tab.locator("table.sb-report-table tbody tr").count() == 12
     assert serious_violations(tab) == []
+
+
+def test_a_manager_sees_where_the_eligible_stand_with_each_entitlement(tab):  # noqa: F811
+    sign_in(tab, "manager")
+    tab.goto("/reports")
+    tab.get_by_role("link", name="The local offer: told, applied, taken up").click()
+    expect(tab.get_by_role("heading", name="The local offer: told, applied, taken up", level=1)).to_be_visible()
+    expect(tab.get_by_role("img", name="Young people who have taken up each entitlement")).to_be_visible()
+    expect(tab.locator("table.sb-report-table")).to_contain_text("Council tax exemption")
+    assert serious_violations(tab) == []

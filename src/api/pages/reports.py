@@ -13,7 +13,7 @@ from api.forms import Form
 from api.pages.common import page, roles, tell, today
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from matching import vocab
-from matching.reports import charts, cohort, export, keeping_in_touch, oc3, outcomes
+from matching.reports import charts, cohort, export, keeping_in_touch, local_offer, oc3, outcomes
 
 MANAGERS = roles("manager")
 
@@ -216,5 +216,30 @@ def keeping_in_touch_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> 
                       f"keeping-in-touch-{today().isoformat()}.csv")
 
 
+# The local offer -------------------------------------------------------------------------------------------
+
+def _local_offer(uow: UnitOfWork) -> local_offer.OfferReport:
+    with uow.read() as session:
+        return local_offer.local_offer(session, today=today())
+
+
+@get("/reports/local-offer", sync_to_thread=True, opt=MANAGERS)
+def local_offer_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    report = _local_offer(uow)
+    taken = [(item, report.table.cells[row][3].shown) for row, item in enumerate(report.items)]
+    chart = charts.bar_chart("chart-local-offer", "Young people who have taken up each entitlement",
+                             "Bar chart of the 'Taken up' column of the table below it.", taken)
+    return page(request, "reports/local_offer.html", "The local offer: told, applied, taken up", report=report,
+                chart=chart)
+
+
+@get("/reports/local-offer.csv", sync_to_thread=True, opt=MANAGERS)
+def local_offer_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
+    report = _local_offer(uow)
+    audit_download(request, uow, "local_offer", [])
+    return attachment(export.csv_text(local_offer.flat_rows(report)), export.CSV_TYPE,
+                      f"local-offer-{report.on.isoformat()}.csv")
+
+
 ROUTES = [reports_index, cohort_report, cohort_csv, cohort_xlsx, oc3_report, oc3_csv, outcomes_report, outcomes_csv,
-          outcomes_xlsx, keeping_in_touch_report, keeping_in_touch_csv]
+          outcomes_xlsx, keeping_in_touch_report, keeping_in_touch_csv, local_offer_report, local_offer_csv]
