@@ -58,12 +58,12 @@ def test_each_month_counts_what_happened_in_it_in_london_time(engine, session):
     assert counts[keeping_in_touch.SERIES[1]] == attention.series["Check-ins overdue"]
 
 
-def test_the_page_and_its_download(client, engine, session, people):
+def test_the_page_and_its_download(browser, engine, session, people):
     _story(engine)
-    sign_in(client, people["manager"])
-    shown = client.get("/reports/keeping-in-touch")
+    sign_in(browser, "manager")
+    shown = browser.get("/reports/keeping-in-touch")
     assert shown.status_code == 200 and "Keeping in touch and following up" in shown.text and "<svg" in shown.text
-    download = client.get("/reports/keeping-in-touch.csv")
+    download = browser.get("/reports/keeping-in-touch.csv")
     lines = list(csv.reader(io.StringIO(download.text)))
     assert lines[0][0] == "Measure" and lines[0][-1] == "November 2026"
     assert [line[0] for line in lines[1:]] == list(keeping_in_touch.SERIES)

@@ -55,12 +55,12 @@ def test_each_share_is_of_those_eligible(engine, session):
     assert [report.share(row, column) for column in range(5)] == [0, 25, 25, 50, 0]
 
 
-def test_the_page_and_its_download(client, engine, session, people):
+def test_the_page_and_its_download(browser, engine, session, people):
     _people(engine, ["taken_up"] * 5)
-    sign_in(client, people["manager"])
-    shown = client.get("/reports/local-offer")
+    sign_in(browser, "manager")
+    shown = browser.get("/reports/local-offer")
     assert shown.status_code == 200 and COUNCIL_TAX in shown.text and "<svg" in shown.text
-    lines = list(csv.reader(io.StringIO(client.get("/reports/local-offer.csv").text)))
+    lines = list(csv.reader(io.StringIO(browser.get("/reports/local-offer.csv").text)))
     assert lines[0][0] == "Entitlement" and lines[0][-1] == "Eligible"
     assert [COUNCIL_TAX, "0", "0", "0", "5", "0", "5"] in lines
     session.rollback()

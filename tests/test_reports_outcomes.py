@@ -22,7 +22,7 @@ from matching.reports import outcomes
 from matching.reports.suppression import FEWER_THAN
 from tests import factories
 from tests.conftest import TEST_TODAY
-from tests.test_pages import sign_in
+from tests.test_pages import csrf, sign_in
 
 
 def _step(engine, match_id: int, to: str, on: date, reason_code: str | None = None) -> None:
@@ -137,30 +137,32 @@ def test_each_group_is_counted_with_its_share_and_small_groups_withheld(history,
     assert share.percents == {"Proposed": None, "Approved": None, "Succeeded": None}
 
 
-def test_the_page_and_its_downloads(client, history, session, people):
-    sign_in(client, people["manager"])
-    shown = client.get("/reports/outcomes?year=2026")
+def test_the_page_and_its_downloads(browser, history, session, people):
+    sign_in(browser, "manager")
+    shown = browser.get("/reports/outcomes?year=2026")
     assert shown.status_code == 200 and "Matching and outcomes" in shown.text
     assert "1 April 2025 to 31 March 2026" in shown.text and "6 days" in shown.text
     assert "<svg" in shown.text and FEWER_THAN in shown.text
-    asked = client.get("/reports/outcomes?year=1900")
+    asked = browser.get("/reports/outcomes?year=1900")
     assert asked.status_code == 400 and "Year must be a year ending 31 March" in asked.text.replace(
         "Collection year", "Year")
-    download = client.get("/reports/outcomes.csv?year=2026")
+    download = browser.get("/reports/outcomes.csv?year=2026")
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
     lines = list(csv.reader(io.StringIO(download.text)))
     assert lines[0] == ["Table", "Row", "Column", "Value"]
     assert ["Matches reaching each step, by kind", "Proposed", "Job", "6"] in lines
-    sheet = client.get("/reports/outcomes.xlsx?year=2026")
+    sheet = browser.get("/reports/outcomes.xlsx?year=2026")
     assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
     session.rollback()
     audits = session.exec(select(AuditEvent).where(AuditEvent.entity == "report_outcomes")).all()
     assert [(audit.action, audit.entity_id) for audit in audits] == [("download", 2026), ("download", 2026)]
-    assert client.get("/reports/outcomes", headers=people["adviser"].headers).status_code in {401, 403}
+    browser.post("/sign-out", data={"_csrf_token": csrf(browser.get("/reports").text)})
+    sign_in(browser, "adviser")
+    assert browser.get("/reports/outcomes").status_code == 403
 
 
 def test_the_command_writes_the_same_rows(history, database_url, monkeypatch):
     monkeypatch.setattr(cli, "_url", lambda: database_url)
     result = CliRunner().invoke(cli.main, ["--today", TEST_TODAY.isoformat(), "report", "outcomes", "--year", "2026"])
     assert result.exit_code == 0, result.output
-    assert "Matches reaching each step, by kind,Proposed,Job,6" in result.output
+    assert "\"Matches reaching each step, by kind\",Proposed,Job,6" in result.output

@@ -7,3 +7,4 @@ PAGES = {
     ("GET", "/reports/keeping-in-touch"): {"manager"}, ("GET", "/reports/keeping-in-touch.csv"): {"manager"},
     ("GET", "/reports/local-offer"): {"manager"}, ("GET", "/reports/local-offer.csv"): {"manager"},
 }
+PAGES[("GET", "/reports/annual")] = {"manager"}

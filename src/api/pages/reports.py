@@ -13,7 +13,7 @@ from api.forms import Form
 from api.pages.common import page, roles, tell, today
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from matching import vocab
-from matching.reports import charts, cohort, export, keeping_in_touch, local_offer, oc3, outcomes
+from matching.reports import annual, charts, cohort, export, keeping_in_touch, local_offer, oc3, outcomes
 
 MANAGERS = roles("manager")
 
@@ -241,5 +241,21 @@ def local_offer_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Respo
                       f"local-offer-{report.on.isoformat()}.csv")
 
 
+# The annual report -----------------------------------------------------------------------------------------
+
+@get("/reports/annual", sync_to_thread=True, opt=MANAGERS)
+def annual_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    year, form = _outcomes_year(request)
+    context: dict[str, Any] = {"form": form, "years": _year_choices(), "words": annual.in_words}
+    if year is None:
+        return page(request, "reports/annual.html", "Annual report", report=None, **context)
+    with uow.read() as session:
+        report = annual.annual(session, year, today=today())
+    return page(request, "reports/annual.html", f"Annual report: {report.outcomes.year.short}", report=report,
+                charts=_outcome_charts(report.outcomes), in_progress=year == oc3.years_offered(today())[0],
+                **context)
+
+
 ROUTES = [reports_index, cohort_report, cohort_csv, cohort_xlsx, oc3_report, oc3_csv, outcomes_report, outcomes_csv,
-          outcomes_xlsx, keeping_in_touch_report, keeping_in_touch_csv, local_offer_report, local_offer_csv]
+          outcomes_xlsx, keeping_in_touch_report, keeping_in_touch_csv, local_offer_report, local_offer_csv,
+          annual_report]
