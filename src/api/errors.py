@@ -6,7 +6,8 @@ page", or "Sorry, there is a problem with the service" with the request id to qu
 is logged once, with its request id, the route template and where in the code it happened, but never its
 message or the values involved (an exception's text can carry a name, a date of birth or SQL parameters).
 A write that lost an optimistic-lock race is a 409 saying the record changed and to reload; a database that
-cannot serve (lost connection, read-only, full) is a 503 with the reason and Retry-After, logged as a warning.
+cannot serve (lost connection, read-only, full, every pooled connection in use) is a 503 with the reason and
+Retry-After, logged as a warning with the request id.
 
 The pages router has its own handlers for signed-out visits, 403 and 404 (api/pages/common.py); these are
 the app-level ones: unknown URLs, errors from middleware (CSRF), and unexpected errors on any page.
@@ -33,6 +34,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import Scope
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
 from matching.errors import Conflict, DatabaseBusy, InvalidInput, NotFound, StaleVersion
@@ -96,12 +98,37 @@ FAULTS = (
     (("unable to open database",), "the database file cannot be opened", 60),
 )
 LOST = ("the connection to the database was lost", 10)
+FULL = FAULTS[1][1:]
+# Every pooled connection is in use (SQLAlchemy's pool timeout): requests are arriving faster than the database
+# answers them, which passes when the burst does.
+POOL_EXHAUSTED = ("every connection to the database is in use", 5)
+# PostgreSQL says what went wrong in its SQLSTATE, whatever the message's words (they can be translated, or a
+# trigger's own): the code itself, else its class (the first two characters).
+SQLSTATES = {
+    "53100": FULL,  # disk_full
+    "53": ("the database server has run out of resources (memory or connections)", 30),  # insufficient_resources
+    "25006": FAULTS[0][1:],  # read_only_sql_transaction
+    "08": LOST,  # connection_exception
+    "57P01": LOST, "57P02": LOST, "57P03": LOST,  # the server shutting down, crashed or starting up
+}
+DATABASE_FAULTS = (DBAPIError, PoolTimeout)
+
+
+def _by_sqlstate(orig: BaseException | None) -> tuple[str, int] | None:
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if not isinstance(code, str):
+        return None
+    return SQLSTATES.get(code) or SQLSTATES.get(code[:2])
 
 
 def database_fault(exc: BaseException) -> tuple[str, int] | None:
     """(reason, Retry-After seconds) when `exc` is a database that cannot serve now, else None (a bug: 500)."""
+    if isinstance(exc, PoolTimeout):
+        return POOL_EXHAUSTED
     if not isinstance(exc, DBAPIError):
         return None
+    if fault := _by_sqlstate(exc.orig):
+        return fault
     said = f"{type(exc.orig).__name__} {exc.orig}".lower()
     for words, reason, wait in FAULTS:
         if any(word in said for word in words):
@@ -112,7 +139,7 @@ def database_fault(exc: BaseException) -> tuple[str, int] | None:
     return None
 
 
-def _unavailable(exc: DBAPIError) -> ProblemDetailsException | None:
+def _unavailable(exc: DBAPIError | PoolTimeout) -> ProblemDetailsException | None:
     fault = database_fault(exc)
     if fault is None:
         return None
@@ -141,6 +168,7 @@ MAP: dict[type[Exception], Callable[[Any], ProblemDetailsException | None]] = {
     DatabaseBusy: lambda exc: ProblemDetailsException(status_code=503, title="Busy", detail=str(exc),
                                                       headers={"Retry-After": "5"}),
     DBAPIError: _unavailable,
+    PoolTimeout: _unavailable,
     HTTPException: _http,
 }
 
@@ -242,8 +270,9 @@ def _page(request: Request, status: int, rid: str) -> Template:
 def handle(request: Request, exc: Exception) -> Response:
     rid = request_id(request.scope)
     problem = _converted(exc)
-    unavailable = problem is not None and isinstance(exc, DBAPIError)
-    unexpected = problem is None or (problem.status_code >= 500 and not isinstance(exc, DatabaseBusy | DBAPIError))
+    unavailable = problem is not None and isinstance(exc, DATABASE_FAULTS)
+    unexpected = problem is None or (problem.status_code >= 500
+                                     and not isinstance(exc, (DatabaseBusy, *DATABASE_FAULTS)))
     if unavailable:
         _log_unavailable(request, exc, rid)
     if unexpected:
@@ -271,7 +300,7 @@ def _said(request: Request, status: int, title: str, message: str, rid: str,
 
     try:
         response: Response = error_page(request, status, title, message, rid if status >= 500 else None)
-    except DBAPIError:
+    except DATABASE_FAULTS:
         response = Response(f"{title}\n\n{message}\n", status_code=status, media_type="text/plain")
     response.headers.update(headers or {})
     return response

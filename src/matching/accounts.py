@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from matching import cases, notifications
+from matching import cases, notifications, passwords
 from matching.clock import ZONE, utcnow
 from matching.dates import in_words
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
@@ -231,11 +231,13 @@ def link_holder(session: Session, link: str) -> tuple[User, str] | None:
 
 
 def set_password(session: Session, link: str, password: str) -> User:
-    """Use a set-password link once: the new password, and any lockout lifted."""
+    """Use a set-password link once: the new password (if the password rules allow it: InvalidInput naming
+    `password` otherwise, and the link still works), and any lockout lifted."""
     found = link_holder(session, link)
     if found is None:
         raise Conflict("This link has expired or has already been used: ask an administrator for a new one")
     user, _ = found
+    passwords.check(password, email=user.email, full_name=user.full_name)
     user.password_hash = users.hasher.hash(password)
     user.failed_logins, user.locked_until = 0, None
     session.execute(sa.delete(STORED).where(STORED.c.key == f"{LINK_KEY}{user.id}"))

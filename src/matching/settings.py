@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     smtp_user: str = Field("", description="With SMTP_PASSWORD, sign in to the mail server; empty: no sign-in")
     smtp_password: str = ""
     smtp_timeout_seconds: float = Field(20.0, gt=0, le=300)
+    # GOV.UK Notify, for a council that sends through it: when NOTIFY_API_KEY is set it is used instead of SMTP.
+    notify_api_key: str = Field("", description=(
+        "A GOV.UK Notify API key (name-serviceid-secret); empty: notices go by SMTP"))
+    notify_template_id: str = Field("", description=(
+        "The Notify email template every notice goes through: subject ((subject)), message ((body))"))
+    notify_base_url: str = Field("https://api.notifications.service.gov.uk", description="Notify's API address")
+    notify_timeout_seconds: float = Field(20.0, gt=0, le=300)
 
     @property
     def db_url(self) -> str:

@@ -10,13 +10,14 @@ from tests.page_rules import (
     manager,
     matches,
     mentor,
+    notices,
     oversight,
     reports,
     sign_in,
 )
 
 EVERY_ROLE = {"admin", "manager", "adviser", "mentor", "department"}
-AREAS = [sign_in, adviser, matches, mentor, department, manager, admin, reports, oversight, local_offer]
+AREAS = [sign_in, adviser, matches, mentor, department, manager, admin, reports, oversight, local_offer, notices]
 PUBLIC = {route for area in AREAS for route in getattr(area, "PUBLIC", set())}
 PAGES = {route: allowed for area in AREAS for route, allowed in area.PAGES.items()}
 

@@ -275,7 +275,10 @@ def set_password(request: Request, uow: NamedDependency[UnitOfWork], link: FromP
         holder = accounts.link_holder(session, link)
         if holder is None or not form.ok:
             return _link_page(request, holder, form, link)
-        user = accounts.set_password(session, link, form.model.password)
+        try:
+            user = accounts.set_password(session, link, form.model.password)
+        except InvalidInput as refused:  # too easy to guess: said beside the box, the link still works
+            return _link_page(request, holder, form.refuse(refused, {"password": "Your new password"}), link)
         _audit(request, session, "user", user.id, "set_password", actor=user.id)
     return done(request, "/sign-in", "Your password is set: sign in with your email address and new password")
 

@@ -24,16 +24,18 @@ from api.stores import DatabaseStore
 from matching import clock
 from matching.services import users
 
+TELLING = ("/notices", "How we tell you")  # every role chooses immediate notices or a daily digest
 MENUS = {
-    "adviser": [("/caseload", "My caseload"), ("/proposals", "Proposals to review"), ("/follow-ups", "Follow-ups due")],
-    "mentor": [("/mentees", "My mentees"), ("/profile", "My profile")],
-    "department": [("/referrals", "Referrals"), ("/opportunities", "Opportunities")],
+    "adviser": [("/caseload", "My caseload"), ("/proposals", "Proposals to review"), ("/follow-ups", "Follow-ups due"),
+                TELLING],
+    "mentor": [("/mentees", "My mentees"), ("/profile", "My profile"), TELLING],
+    "department": [("/referrals", "Referrals"), ("/opportunities", "Opportunities"), TELLING],
     "manager": [("/overview", "Overview"), ("/proposals", "Proposals to review"), ("/follow-ups", "Follow-ups due"),
                 ("/mentors/pending", "Mentors to vet"), ("/reports", "Reports"), ("/models", "Models and fairness"),
                 ("/audit-log", "Audit log"), ("/imports", "Imports"), ("/local-offer/items", "Local offer"),
-                ("/settings", "Settings")],
+                ("/settings", "Settings"), TELLING],
     "admin": [("/people", "People"), ("/departments", "Departments"), ("/tokens", "API tokens"),
-              ("/mentors/pending", "Mentors to vet")],
+              ("/mentors/pending", "Mentors to vet"), TELLING],
 }
 HOME = {role: items[0][0] for role, items in MENUS.items()}
 EVERY_ROLE = tuple(MENUS)

@@ -29,7 +29,7 @@ from api.pages.mentor import (
     said,
 )
 from api.records import audit_change
-from matching import mentoring
+from matching import mentoring, passwords
 from matching.errors import DomainError
 from matching.vocab import DAYS
 
@@ -138,6 +138,10 @@ def _question(question: Question):
             with uow.read() as session:
                 if form.model.department_id not in mentoring.departments(session):
                     form.errors["department_id"] = "Select your department"
+        if form.ok and question.slug == "about-you" and not blank:
+            refused = passwords.refusal(form.model.password, email=form.model.email, full_name=form.model.full_name)
+            if refused:
+                form.errors["password"], form.model = refused, None
         if not form.ok:
             return _question_page(request, question, form, change, uow)
         stored = form.model.model_dump(mode="json")

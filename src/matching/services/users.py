@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import VerifyMismatchError
 from sqlmodel import Session, select
 
+from matching import passwords
 from matching.clock import utcnow
 from matching.errors import Conflict, InvalidInput, NotFound
 from matching.models import ApiToken, ApiTokenCreate, Department, User, UserCreate
@@ -25,6 +26,8 @@ def create_user(session: Session, data: UserCreate) -> User:
         raise InvalidInput("department_id", f"no department with id {data.department_id}")
     if data.role in {"department", "mentor"} and data.department_id is None:
         raise InvalidInput("department_id", f"a {data.role} user belongs to a department")
+    if data.password:
+        passwords.check(data.password, email=data.email, full_name=data.full_name)
     user = User(**data.model_dump(exclude={"password"}),
                 password_hash=hasher.hash(data.password) if data.password else None)
     session.add(user)
