@@ -243,6 +243,14 @@ def _member_of(vocabulary: dict[str, str], name: str):
     return check
 
 
+# Housing register applications (matching/models/housing.py). Councils' schemes differ; these are the common
+# banded scheme's bands, highest priority first, and what can come of an application.
+HOUSING_BANDS = {"A": "Band A (urgent need)", "B": "Band B (high need)", "C": "Band C (some need)",
+                 "D": "Band D (no identified need)"}
+HOUSING_OUTCOMES = {"waiting": "On the register, waiting", "offered": "Offered a home", "housed": "Housed",
+                    "refused": "Application refused", "withdrawn": "Withdrawn or closed"}
+
+
 def code(vocabulary: dict[str, str], name: str):
     """A str type that accepts only the vocabulary's codes, with an error that lists them."""
     return Annotated[str, AfterValidator(_member_of(vocabulary, name))]
@@ -262,6 +270,8 @@ OpportunityKind = code(OPPORTUNITY_KINDS, "opportunity kind")
 OpportunityStatus = code(OPPORTUNITY_STATUSES, "opportunity status")
 Day = code(DAYS, "day")
 ContactKind = code(CONTACT_KINDS, "contact kind")
+HousingBand = code(HOUSING_BANDS, "housing register band")
+HousingOutcome = code(HOUSING_OUTCOMES, "housing register outcome")
 MeetingKind = code(MEETING_KINDS, "meeting kind")
 Disability = Literal["yes", "no", "not_known"]
 

@@ -10,4 +10,8 @@ PAGES = {
     ("GET", "/young-people/{person_id:int}/reopen"): ADVISERS,
     ("POST", "/young-people/{person_id:int}/reopen"): ADVISERS,
     ("POST", "/young-people/{person_id:int}/reopen/confirm"): ADVISERS,
+    ("GET", "/young-people/{person_id:int}/support-requests/new"): ADVISERS,
+    ("POST", "/young-people/{person_id:int}/support-requests/new"): ADVISERS,
+    ("GET", "/young-people/{person_id:int}/kept-open/new"): ADVISERS,
+    ("POST", "/young-people/{person_id:int}/kept-open/new"): ADVISERS,
 }

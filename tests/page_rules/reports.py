@@ -8,3 +8,4 @@ PAGES = {
     ("GET", "/reports/local-offer"): {"manager"}, ("GET", "/reports/local-offer.csv"): {"manager"},
 }
 PAGES[("GET", "/reports/annual")] = {"manager"}
+PAGES[("GET", "/reports/housing")] = PAGES[("GET", "/reports/housing.csv")] = {"manager"}

@@ -11,6 +11,7 @@ from api.pages import (
     admin,
     adviser,
     department,
+    housing,
     local_offer,
     manager,
     match_runs,
@@ -25,8 +26,8 @@ from api.pages import (
 )
 from api.pages.common import EXCEPTION_HANDLERS, require_role
 
-AREAS = [sign_in, adviser, matches, mentor, mentor_signup, vetting, department, manager, match_runs, oversight, admin,
-         reports, local_offer, notices]
+AREAS = [sign_in, adviser, housing, matches, mentor, mentor_signup, vetting, department, manager, match_runs, oversight,
+         admin, reports, local_offer, notices]
 
 
 def pages_router() -> Router:

@@ -13,7 +13,7 @@ from api.forms import Form
 from api.pages.common import page, roles, tell, today
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from matching import vocab
-from matching.reports import annual, charts, cohort, export, keeping_in_touch, local_offer, oc3, outcomes
+from matching.reports import annual, charts, cohort, export, housing, keeping_in_touch, local_offer, oc3, outcomes
 
 MANAGERS = roles("manager")
 
@@ -241,6 +241,35 @@ def local_offer_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Respo
                       f"local-offer-{report.on.isoformat()}.csv")
 
 
+# Housing -------------------------------------------------------------------------------------------------
+
+@get("/reports/housing", sync_to_thread=True, opt=MANAGERS)
+def housing_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
+    year, form = _outcomes_year(request)
+    context: dict[str, Any] = {"form": form, "years": _year_choices(), "no_history": housing.NO_HISTORY}
+    if year is None:
+        return page(request, "reports/housing.html", "Housing", report=None, **context)
+    with uow.read() as session:
+        report = housing.housing(session, year, today=today())
+    table = report.accommodation
+    chart = charts.grouped_bar_chart(
+        "chart-accommodation", table.title, f"Grouped bar chart of the table '{table.title}' below it.",
+        table.columns, [(row, [cell.shown for cell in cells]) for row, cells in zip(table.rows, table.table.cells,
+                                                                                    strict=True)])
+    return page(request, "reports/housing.html", "Housing", report=report, chart=chart, **context)
+
+
+@get("/reports/housing.csv", sync_to_thread=True, opt=MANAGERS)
+def housing_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
+    year, form = _outcomes_year(request)
+    if year is None:
+        return tell(request, "/reports/housing", f"The file was not produced: {form.errors['year']}")
+    with uow.read() as session:
+        rows = housing.flat_rows(housing.housing(session, year, today=today()))
+    audit_download(request, uow, "housing", [], period=year)
+    return attachment(export.csv_text(rows), export.CSV_TYPE, f"housing-{year - 1}-{year}.csv")
+
+
 # The annual report -----------------------------------------------------------------------------------------
 
 @get("/reports/annual", sync_to_thread=True, opt=MANAGERS)
@@ -258,4 +287,4 @@ def annual_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Templat
 
 ROUTES = [reports_index, cohort_report, cohort_csv, cohort_xlsx, oc3_report, oc3_csv, outcomes_report, outcomes_csv,
           outcomes_xlsx, keeping_in_touch_report, keeping_in_touch_csv, local_offer_report, local_offer_csv,
-          annual_report]
+          annual_report, housing_report, housing_csv]

@@ -2,6 +2,7 @@
 
 from matching.models.base import CloseRequest
 from matching.models.engine import MatchRun, PassedOver, ScoringModel, Setting
+from matching.models.housing import HousingApplication  # noqa: F401  (reports/housing.py)
 from matching.models.jobs import JobRun, Notification  # noqa: F401  (the worker's tables)
 from matching.models.matches import (
     AuditEvent,
