@@ -83,7 +83,7 @@ def test_the_engine_applies_the_same_window_on_the_boundary_days():
 def _dates(dbs: date) -> dict[str, str]:
     return {"dbs_checked_on-day": str(dbs.day), "dbs_checked_on-month": str(dbs.month),
             "dbs_checked_on-year": str(dbs.year), "safeguarding_trained_on-day": "1",
-            "safeguarding_trained_on-month": "1", "safeguarding_trained_on-year": "2024"}
+            "safeguarding_trained_on-month": "6", "safeguarding_trained_on-year": "2026"}
 
 
 def _pending(engine, department_id: int, email: str) -> int:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from api.access import Access, ensure_in_scope, own_caseload, scope_of
 from api.deps import UnitOfWork, actor_id
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
-from matching import birthdays, cases, clock, council_settings, offer
+from matching import birthdays, cases, clock, council_settings, mentoring, offer, pipeline
 from matching.errors import NotFound
 from matching.models import CareLeaver, CareLeaverPublic, OfferItem, OfferItemCreate
 from matching.vocab import ContactKind, InTouch
@@ -256,3 +256,13 @@ class AttentionController(Controller):
          summary="Open cases with no active personal adviser (none, or one who left): the manager's to allocate")
     def unallocated(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
         return _attention(request, uow, cases.unallocated)
+
+    @get("/stale-matches", sync_to_thread=True, opt=rule("list"),
+         summary="Approved matches with no next step or outcome past the manager's interval, most overdue first")
+    def stale_matches(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
+        return _attention(request, uow, pipeline.stale_matches)
+
+    @get("/lapsed-vetting", sync_to_thread=True, opt=rule("list"),
+         summary="Live mentoring whose mentor's DBS check or safeguarding training no longer counts")
+    def lapsed_vetting(self, request: Request, uow: NamedDependency[UnitOfWork]) -> list[dict]:
+        return _attention(request, uow, mentoring.lapsed_vetting)

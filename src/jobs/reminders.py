@@ -1,5 +1,7 @@
 """Daily overdue reminders: each adviser is told how many of their young people are on each attention
-list today, and the managers how many are on nobody's caseload (no adviser, or one who has left).
+list today, and the managers how many are on nobody's caseload (no adviser, or one who has left). Items of
+the lists that must not wait a day for someone to open them (stale matches, live mentoring whose mentor's
+checks have lapsed) are also told one by one, once, on the day they become overdue (`ITEM_NOTICES`).
 
 The lists are the domain's own (`matching.cases`), called with the intervals the manager set, so the
 reminder says what the adviser's pages say. The notice gives counts and a link, never who.
@@ -12,7 +14,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from jobs.registry import JobContext, scheduled
-from matching import cases, council_settings, notifications
+from matching import cases, council_settings, mentoring, notifications, pipeline
+from matching.dates import in_words
 from matching.models import User
 
 
@@ -30,7 +33,60 @@ REMINDERS = (
     Reminder(cases.overdue_check_ins, "{n} follow-up check-ins overdue"),
     Reminder(cases.no_recent_meeting, "{n} mentoring matches with no meeting for over {interval} days"),
     Reminder(cases.waiting, "{n} waiting over {interval} weeks with no approved match"),
+    Reminder(pipeline.stale_matches, "{n} matches with no next step or outcome for longer than agreed"),
+    Reminder(mentoring.lapsed_vetting, "{n} mentoring matches whose mentor's DBS check or safeguarding training "
+                                       "has lapsed"),
 )
+
+
+@dataclass(frozen=True)
+class ItemNotice:
+    """A list whose items are each told once, when they become overdue: to the young person's adviser (to the
+    managers when they have no active adviser) and, with `managers_too`, to every manager as well. The key
+    names the item and the day it became overdue, so a second run, or the next day's, adds nothing, and an
+    item that is put right and later falls overdue again is told again."""
+
+    name: str
+    listing: Callable[..., list[dict]]
+    item: Callable[[dict], str]  # what the item is, for the key: the match and since when
+    subject: str
+    words: Callable[[dict], str]  # the notice's line: no names, nothing sensitive
+    managers_too: bool = False
+
+
+ITEM_NOTICES = (
+    ItemNotice("stale", pipeline.stale_matches, lambda row: f"{row['kind']}:{row['match_id']}:{row['overdue_from']}",
+               "Springboard: a match is waiting for its next step",
+               lambda row: f"A young person's match has had {_stale_words(row)} since "
+                           f"{in_words(row['since'])}. Please record its next step or outcome."),
+    ItemNotice("vetting", mentoring.lapsed_vetting, lambda row: f"{row['check']}:{row['match_id']}:{row['lapsed_on']}",
+               "Springboard: a mentor's checks have lapsed",
+               lambda row: f"A mentor's {row['check_words']} stopped counting on {in_words(row['lapsed_on'])}, "
+                           "and their mentoring of a young person is still going on. Please arrange the "
+                           "renewal today, or end the mentoring.", managers_too=True),
+)
+
+
+def _stale_words(row: dict) -> str:
+    return {"no_next_step": "no next step", "no_outcome": "no outcome recorded",
+            "no_meeting": "no meeting logged"}[row["kind"]]
+
+
+def tell_items(session: Session, base: str, found: "Overdue", advisers: dict[int, User]) -> int:
+    """Each item of ITEM_NOTICES' lists (as `overdue` built them) told once (the outbox key); how many notices
+    were written."""
+    managers = notifications.active_managers(session)
+    written = 0
+    for told in ITEM_NOTICES:
+        for row in found.rows[told.listing]:
+            adviser = advisers.get(row["personal_adviser_id"])
+            people = ([adviser] if adviser else []) + (managers if told.managers_too or not adviser else [])
+            for person in people:
+                written += notifications.notify(
+                    session, key=f"overdue-item:{told.name}:{told.item(row)}:{person.id}", kind="overdue_item",
+                    user=person, subject=told.subject, lines=[told.words(row)],
+                    url=notifications.link(base, f"/matches/{row['match_id']}"))
+    return written
 
 
 @dataclass
@@ -39,6 +95,7 @@ class Overdue:
 
     counts: dict[int | None, Counter]
     intervals: dict[Reminder, int | None]
+    rows: dict[Callable, list[dict]]  # each list as built today, by its domain function
 
     def lines(self, adviser_ids) -> list[str]:
         """The reminder's lines for these advisers' young people together, in the order of REMINDERS."""
@@ -50,14 +107,14 @@ class Overdue:
 def overdue(session: Session, today) -> Overdue:
     follow_up = council_settings.load(session, council_settings.FollowUpSettings)
     counts: dict[int | None, Counter] = defaultdict(Counter)
-    intervals = {}
+    intervals, rows = {}, {}
     for reminder in REMINDERS:
         intervals[reminder] = cases.interval_of(reminder.listing, follow_up)
-        found = cases.attention(session, reminder.listing, today=today, follow_up=follow_up)
-        for item in found:
+        rows[reminder.listing] = cases.attention(session, reminder.listing, today=today, follow_up=follow_up)
+        for item in rows[reminder.listing]:
             if reminder.counts(item):
                 counts[item["personal_adviser_id"]][reminder] += 1
-    return Overdue(dict(counts), intervals)
+    return Overdue(dict(counts), intervals, rows)
 
 
 @scheduled("overdue_reminders", "Tell each adviser what is overdue on their lists; managers what is on nobody's",
@@ -81,4 +138,10 @@ def overdue_reminders(context: JobContext) -> str:
             subject="Springboard: young people on nobody's caseload have things overdue",
             lines=["Young people with no adviser, or one who has left, have things overdue today:", *unallocated],
             url=notifications.link(base, "/overview"))
+    written += tell_items(session, base, found, _active_advisers(session))
     return f"{written} notices written for {len(advisers)} advisers"
+
+
+def _active_advisers(session: Session) -> dict[int, User]:
+    return {user.id: user for user in session.exec(select(User).where(
+        User.role == "adviser", User.active, User.closed_at.is_(None)))}

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from matching import cases, clock, council_settings, offer
+from matching import cases, clock, council_settings, mentoring, offer, pipeline
 from matching.caseload import CaseloadPage, full_name
 from matching.coltypes import UTCDateTime
 from matching.dates import add_months
@@ -77,6 +77,10 @@ LISTINGS = [
     Listing("waiting", lambda _: "Waiting with no approved match", _attention(cases.waiting),
             "Days since the case opened", "Case opened"),
     Listing("entitlements", lambda _: "Entitlements not told or not applied", _entitlements, None, None),
+    Listing("stale-matches", lambda _: "Matches with no next step or outcome", _attention(pipeline.stale_matches),
+            "Days overdue", "Since"),
+    Listing("lapsed-vetting", lambda _: "Mentoring whose mentor's checks have lapsed",
+            _attention(mentoring.lapsed_vetting), "Days overdue", "Lapsed on"),
     Listing("unallocated", lambda _: "With no personal adviser", _attention(cases.unallocated),
             "Days with no adviser", "Since"),
 ]
@@ -101,6 +105,10 @@ def _days_and_date(slug: str, row: dict, person: Any, today: date,
         return ((today - opened).days if opened else None), opened, ""
     if slug == "unallocated":
         return row["days_unallocated"], row["unallocated_since"], ""
+    if slug == "stale-matches":
+        return row["days_overdue"], row["since"], row["title"]
+    if slug == "lapsed-vetting":
+        return row["days_overdue"], row["lapsed_on"], f"{row['check_words'].capitalize()} of {row['mentor']}"
     return None, None, f"{labels.get(row['code'], row['code'])}: {row['missing']}"
 
 

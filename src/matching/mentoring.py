@@ -5,19 +5,20 @@ ones the engine's hard rules apply (engine/rules.py: `mentor_dbs_checked`, `ment
 named here once, so a manager cannot activate a mentor whom matching would then never propose.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from matching import lifecycle, scopes
+from matching import lifecycle, pipeline, scopes
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.models import CareLeaver, Department, Match, Meeting, Mentor, MentorCreate, MentorUpdate, User, UserCreate
 from matching.services import records, users, views
 
 DBS_VALID_YEARS = 3
+SAFEGUARDING_VALID_YEARS = 3  # refresher training every three years
 MIN_CAPACITY, MAX_OWN_CAPACITY = 1, 5  # what a mentor may choose for themselves; a manager may set more
 # What a mentor may change on their own profile; everything else (vetting dates, department, status,
 # account) is a manager's or an administrator's.
@@ -37,13 +38,27 @@ class Viewer(Protocol):
 
 # --- The vetting rules (the engine's, by name) -------------------------------------------------------------
 
+def _valid_from(today: date, years: int) -> date:
+    """The oldest date of a check lasting `years` calendar years that still counts today (to the end of its
+    anniversary; a check on 29 February lasts to 28 February, as there is no 29th that year)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # today is 29 February: a check on 28 February had its anniversary yesterday
+        return date(today.year - years, 3, 1)
+
+
+def _last_day(done_on: date, years: int) -> date:
+    """The last day a check done on `done_on` counts: its anniversary `years` on (28 February for 29 February)."""
+    try:
+        return done_on.replace(year=done_on.year + years)
+    except ValueError:
+        return date(done_on.year + years, 2, 28)
+
+
 def dbs_valid_from(today: date) -> date:
     """The oldest DBS check date that still counts: a check lasts three calendar years, to the end of its
-    third anniversary (a check on 29 February lasts to 28 February, as there is no 29th that year)."""
-    try:
-        return today.replace(year=today.year - DBS_VALID_YEARS)
-    except ValueError:  # today is 29 February: a check on 28 February had its anniversary yesterday
-        return date(today.year - DBS_VALID_YEARS, 3, 1)
+    third anniversary."""
+    return _valid_from(today, DBS_VALID_YEARS)
 
 
 def dbs_current(checked_on: date | None, today: date) -> bool:
@@ -51,9 +66,62 @@ def dbs_current(checked_on: date | None, today: date) -> bool:
     return checked_on is not None and dbs_valid_from(today) <= checked_on <= today
 
 
+def safeguarding_valid_from(today: date) -> date:
+    """The oldest safeguarding training that still counts: it is refreshed every three years, like the DBS
+    check (the same calendar-year window)."""
+    return _valid_from(today, SAFEGUARDING_VALID_YEARS)
+
+
 def safeguarding_current(trained_on: date | None, today: date) -> bool:
-    """The engine's `mentor_safeguarding_trained` rule for one mentor: training recorded (it has no expiry)."""
-    return trained_on is not None and trained_on <= today
+    """The engine's `mentor_safeguarding_trained` rule for one mentor: training in the last three years."""
+    return trained_on is not None and safeguarding_valid_from(today) <= trained_on <= today
+
+
+# Each vetting check: its field, its words, and how many years it counts (the windows above).
+VETTING_CHECKS = {"dbs": ("dbs_checked_on", "DBS check", DBS_VALID_YEARS),
+                  "safeguarding": ("safeguarding_trained_on", "safeguarding training", SAFEGUARDING_VALID_YEARS)}
+
+
+def lapsed_on(check: str, done_on: date | None) -> date | None:
+    """The first day a check no longer counts (None: never done, so it never counted)."""
+    if done_on is None:
+        return None
+    return _last_day(done_on, VETTING_CHECKS[check][2]) + timedelta(days=1)
+
+
+def lapsed_vetting(session: Session, *, today: date, adviser_id: int | None = None) -> list[dict[str, Any]]:
+    """Live mentoring (approved, introduced or active) whose mentor's DBS check or safeguarding training no
+    longer counts today: one row per match and check, with who, which adviser, the mentor, since when
+    (`lapsed_on`, the first day it stopped counting; the day it was never done, when it never was: the
+    match's creation) and days overdue (1 on the day it lapses). The longest lapsed first."""
+    query = (sa.select(Match.id.label("match_id"), Match.state, Match.created_at, Mentor.id.label("mentor_id"),
+                       Mentor.dbs_checked_on, Mentor.safeguarding_trained_on, User.full_name.label("mentor"),
+                       CareLeaver.id.label("care_leaver_id"), CareLeaver.first_name, CareLeaver.preferred_name,
+                       CareLeaver.family_name, CareLeaver.case_reference, CareLeaver.personal_adviser_id)
+             .join(Mentor, Mentor.id == Match.mentor_id).join(User, User.id == Mentor.user_id)
+             .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
+             .where(Match.kind == "mentoring", Match.state.in_(sorted(lifecycle.HOLDING["mentoring"]))))
+    if adviser_id:
+        query = query.where(CareLeaver.personal_adviser_id == adviser_id)
+    current = {"dbs": dbs_current, "safeguarding": safeguarding_current}
+    found = []
+    for row in session.execute(query.order_by(Match.id)):
+        for check, (column, words, _years) in VETTING_CHECKS.items():
+            done_on = getattr(row, column)
+            if current[check](done_on, today):
+                continue
+            since = lapsed_on(check, done_on) or row.created_at.date()
+            found.append({"match_id": row.match_id, "state": row.state, "mentor_id": row.mentor_id,
+                          "mentor": row.mentor, "check": check, "check_words": words,
+                          "care_leaver_id": row.care_leaver_id, "name": _name(row),
+                          "case_reference": row.case_reference, "personal_adviser_id": row.personal_adviser_id,
+                          "lapsed_on": since, "days_overdue": (today - since).days + 1})
+    found.sort(key=lambda item: (-item["days_overdue"], item["match_id"], item["check"]))
+    return pipeline.with_adviser_names(session, found)
+
+
+def _name(row: Any) -> str:
+    return " ".join(part for part in (row.preferred_name or row.first_name, row.family_name) if part)
 
 
 VETTING_DATES = {"dbs_checked_on": "The date of the DBS check",
@@ -70,12 +138,17 @@ def check_recorded_vetting(changes: dict[str, Any], today: date) -> None:
 
 
 def check_vetting_dates(dbs_checked_on: date, safeguarding_trained_on: date, today: date) -> None:
-    """Dates a manager may record to activate a mentor: none in the future, and the DBS check still current."""
+    """Dates a manager may record to activate a mentor: none in the future, and both checks still current (the
+    same windows matching and approval apply)."""
     check_recorded_vetting({"dbs_checked_on": dbs_checked_on, "safeguarding_trained_on": safeguarding_trained_on},
                            today)
     if not dbs_current(dbs_checked_on, today):
         raise InvalidInput("dbs_checked_on", f"The DBS check must be from the last {DBS_VALID_YEARS} years "
                                              f"(on or after {_words(dbs_valid_from(today))}): ask for a new one")
+    if not safeguarding_current(safeguarding_trained_on, today):
+        raise InvalidInput("safeguarding_trained_on",
+                           f"Safeguarding training must be from the last {SAFEGUARDING_VALID_YEARS} years (on or "
+                           f"after {_words(safeguarding_valid_from(today))}): ask them to take a refresher")
 
 
 def not_matched_because(mentor: Mentor, today: date) -> list[str]:
@@ -89,7 +162,7 @@ def not_matched_because(mentor: Mentor, today: date) -> list[str]:
         if not dbs_current(mentor.dbs_checked_on, today):
             reasons.append(f"you have no DBS check from the last {DBS_VALID_YEARS} years")
         if not safeguarding_current(mentor.safeguarding_trained_on, today):
-            reasons.append("you have no safeguarding training recorded")
+            reasons.append(f"you have no safeguarding training from the last {SAFEGUARDING_VALID_YEARS} years")
     if mentor.slots_taken >= mentor.capacity:
         reasons.append("you have as many mentees as you said you could take")
     return reasons

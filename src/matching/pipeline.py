@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from matching import clock, council_settings, lifecycle, scopes, vocab
+from matching import cases, clock, council_settings, lifecycle, scopes, vocab
+from matching.dates import add_months
 from matching.errors import Conflict, NotFound
 from matching.models import CareLeaver, CheckIn, Department, Match, MatchEvent, Meeting, Mentor, Opportunity, User
 
@@ -269,3 +270,78 @@ def follow_ups(session: Session, viewer: scopes.Viewer, *, today: date,
                       "person": _person(row), "what": _what(row), "since": since, "days_overdue": overdue,
                       "href": f"/matches/{row.Match.id}"})
     return sorted(items, key=lambda item: (-item["days_overdue"], item["person"]["name"], item["match"].id))
+
+
+# Stale matches: no next step or outcome past the manager's interval --------------------------------------
+
+# After how long each state's next step or outcome is due, before the manager's `no_next_step_days` runs:
+# approved, referred, interviewed and offered move on at once; a job or placement started is next recorded
+# as sustained (or ended) after three months, and three months later again.
+OUTCOME_DUE_AFTER_MONTHS = {"started": 3, "sustained_3m": 3}
+STALE_KINDS = {"no_next_step": "Approved, no next step", "no_outcome": "No outcome recorded",
+               "no_meeting": "Mentoring with no meeting"}
+
+
+def stale_matches(session: Session, *, today: date, adviser_id: int | None = None,
+                  follow_up: Any = None) -> list[dict[str, Any]]:
+    """Every approved match with no next step or outcome past the manager's interval (FollowUpSettings):
+    approved and never referred or introduced, `no_next_step_days` after approval; referred, interviewed or
+    offered with nothing recorded since, `no_next_step_days` after; started (or sustained three months) with
+    no outcome three months and `no_next_step_days` after; mentoring under way with no meeting for
+    `no_meeting_days` (cases.no_recent_meeting). Each row: who, which adviser, since when and days overdue,
+    the most overdue first. `days_overdue` is 1 on the first day the match is on the list."""
+    follow_up = follow_up or council_settings.load(session, council_settings.FollowUpSettings)
+    wait = follow_up.no_next_step_days
+    reached = (sa.select(sa.func.max(MatchEvent.at)).where(MatchEvent.match_id == Match.id,
+                                                          MatchEvent.to_state == Match.state)
+               .correlate(Match).scalar_subquery())
+    waiting = sorted(lifecycle.HOLDING["opportunity"])
+    query = (sa.select(Match.id, Match.kind, Match.state, reached.label("reached_at"), *_PERSON)
+             .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
+             .where(Match.state.in_(waiting), (Match.kind == "opportunity") | (Match.state == "approved"),
+                    CareLeaver.case_status == "open", *_adviser(adviser_id)))
+    found = []
+    for row in session.execute(query):
+        if row.reached_at is None:
+            continue
+        since = row.reached_at.astimezone(clock.ZONE).date()
+        due = add_months(since, OUTCOME_DUE_AFTER_MONTHS.get(row.state, 0)) + timedelta(days=wait)
+        if today > due:
+            found.append(_stale(row, "no_next_step" if row.state == "approved" else "no_outcome", since, due, today))
+    quiet = [row for row in cases.no_recent_meeting(session, today=today, days=follow_up.no_meeting_days,
+                                                    adviser_id=adviser_id) if row["state"] != "approved"]
+    people = _people_of(session, [row["match_id"] for row in quiet])
+    for row in quiet:
+        person = people[row["match_id"]]
+        days_since = row["days_since"] or 0
+        since = today - timedelta(days=days_since)
+        found.append(_stale(person, "no_meeting", row["last_meeting_on"] or since, since
+                            + timedelta(days=follow_up.no_meeting_days), today, match_id=row["match_id"],
+                            state=row["state"]))
+    return with_adviser_names(session, sorted(found, key=lambda item: (-item["days_overdue"], item["name"],
+                                                                       item["match_id"])))
+
+
+def with_adviser_names(session: Session, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row with its adviser's name ("No adviser" when there is none)."""
+    ids = {row["personal_adviser_id"] for row in rows} - {None}
+    names = dict(session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
+    return [row | {"adviser": names.get(row["personal_adviser_id"], "No adviser")} for row in rows]
+
+
+def _stale(row: Any, kind: str, since: date, due: date, today: date, **given: Any) -> dict[str, Any]:
+    """One stale match as the list shows it: `due` is the last day it was not yet overdue."""
+    return {"kind": kind, "title": STALE_KINDS[kind], "match_id": given.get("match_id", getattr(row, "id", None)),
+            "state": given.get("state", getattr(row, "state", None)), "care_leaver_id": row.person_id,
+            "name": name_of(row), "case_reference": row.case_reference,
+            "personal_adviser_id": row.personal_adviser_id, "since": since, "overdue_from": due + timedelta(days=1),
+            "days_overdue": (today - due).days}
+
+
+def _people_of(session: Session, match_ids: list[int]) -> dict[int, Any]:
+    """Each match's young person (name, case reference, adviser), by match id."""
+    if not match_ids:
+        return {}
+    rows = session.execute(sa.select(Match.id.label("match_id"), *_PERSON)
+                           .join(CareLeaver, CareLeaver.id == Match.care_leaver_id).where(Match.id.in_(match_ids)))
+    return {row.match_id: row for row in rows}

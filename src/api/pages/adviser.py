@@ -1,4 +1,5 @@
-"""An adviser's pages: their caseload, each young person's record, contacts, and closing or re-opening a case.
+"""An adviser's pages: their caseload, each young person's record, contacts, closing or re-opening a case, and
+the two records the 21st and 25th birthdays ask for (a request for support; a reason to keep the case open).
 
 The queries and rules live in the domain (matching/caseload.py, matching/cases.py); the forms are the JSON
 API's own models (api/cases.py), with the words the pages' error messages need.
@@ -19,13 +20,13 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from api import forms
-from api.cases import CloseCase, ContactIn, ReopenCase
+from api.cases import CloseCase, ContactIn, KeptOpen, ReopenCase, SupportRequest
 from api.deps import UnitOfWork, actor_id
 from api.forms import Posted
 from api.pages.common import done, page, pagination, query_of, roles, today, version
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
+from matching import birthdays, cases, offer, vocab
 from matching import caseload as caseloads
-from matching import cases, offer, vocab
 from matching.errors import DomainError, NotFound, StaleVersion
 from matching.vocab import ContactKind, InTouch
 
@@ -67,6 +68,23 @@ class ReopenForm(ReopenCase):
     note: str = Field(min_length=3, max_length=1000, title="Who asked for support, and how")
 
 
+# How a young person asked for support: kept at the start of the request's note ("By phone. ...").
+HOW_ASKED = {"phone": "By phone", "in_person": "In person", "message": "By email, text message or letter",
+             "someone_else": "Through someone else, such as a worker, friend or relative"}
+
+
+class SupportRequestForm(SupportRequest):
+    asked_on: date = Field(title="The date they asked for support")
+    how: str | None = Field(None, validate_default=True, title="How they asked")
+    note: str = Field(default="", max_length=900, title="Note")
+
+    _how = field_validator("how")(_one_of(HOW_ASKED, "Select how they asked for support"))
+
+
+class KeptOpenForm(KeptOpen):
+    reason: str = Field(min_length=3, max_length=1000, title="Why the case stays open")
+
+
 def _not_found() -> NotFoundException:
     return NotFoundException("No such young person on your caseload")
 
@@ -102,7 +120,8 @@ def _young_person_page(request: Request, uow: UnitOfWork, person_id: int) -> dic
 def young_person(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int]) -> Template:
     found = _young_person_page(request, uow, person_id)
     return page(request, "adviser/young_person.html", found["name"], back=_back(request),
-                choices_statuses=offer.STATUSES, closure_reasons=cases.CLOSURE_REASONS, **found)
+                choices_statuses=offer.STATUSES, closure_reasons=cases.CLOSURE_REASONS,
+                stage=cases.closure_rule(found["person"], today()).stage, **found)
 
 
 def _back(request: Request) -> tuple[str, str] | None:
@@ -329,4 +348,80 @@ def _step_routes(step: CaseStep) -> list[HTTPRouteHandler]:
     return [form, check, confirm]
 
 
-ROUTES = [caseload, young_person, new_contact, record_contact, *_step_routes(CLOSE), *_step_routes(REOPEN)]
+# Records on the case: a request for support (21 to 25), a reason to keep it open (from 25) ---------------------
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A one-page record on the case, as a contact is: a form, the domain's refusal beside its field (what was
+    typed kept), and on success the young person's page with a banner; the record is in their case history.
+    Neither ends or closes anything, so neither asks "Are you sure?" first."""
+
+    path: str  # under /young-people/N/
+    template: str
+    form: type[BaseModel]
+    title: str  # with {name}
+    labels: dict[str, str]  # a refusal's field in the page's words
+    done_words: str
+    write: Callable[[Session, int, Any, int | None], Any]
+
+
+def _request_support(session: Session, person_id: int, chosen: SupportRequestForm, actor: int | None) -> None:
+    note = ". ".join(part for part in (HOW_ASKED[chosen.how], chosen.note.strip()) if part)
+    cases.request_support(session, person_id, asked_on=chosen.asked_on, note=note, today=today(), actor_id=actor)
+
+
+def _keep_open(session: Session, person_id: int, chosen: KeptOpenForm, actor: int | None) -> None:
+    birthdays.keep_open(session, person_id, reason=chosen.reason, today=today(), actor_id=actor)
+
+
+SUPPORT_REQUEST = CaseRecord("support-requests/new", "adviser/support_request.html", SupportRequestForm,
+                             "Record that {name} asked for support", {"asked_on": "The date they asked"},
+                             "Request for support recorded", _request_support)
+KEPT_OPEN = CaseRecord("kept-open/new", "adviser/kept_open.html", KeptOpenForm,
+                       "Record why {name}’s case stays open", {"reason": "Why the case stays open"},
+                       "The reason the case stays open is recorded", _keep_open)
+
+
+def _record_page(request: Request, record: CaseRecord, found: dict[str, Any], form: forms.Form) -> Template:
+    return page(request, record.template, record.title.format(name=found["name"]), form=form, how_asked=HOW_ASKED,
+                from_25_rule=cases.RULE_FROM_25,
+                back=(f"/young-people/{found['person'].id}", f"Back to {found['name']}"), **found)
+
+
+def _recorded(request: Request, uow: UnitOfWork, record: CaseRecord, person_id: int,
+              data: Posted) -> Template | Redirect:
+    found = _person(request, uow, person_id, audit=False)
+    form = forms.read(record.form, data)
+    if form.ok:
+        with uow.write() as session:
+            try:
+                record.write(session, person_id, form.model, actor_id(request))
+                audit_care_leaver_access(request, session, [person_id], "update")
+            except DomainError as error:
+                session.rollback()
+                form.refuse(error, record.labels)
+            else:
+                return done(request, f"/young-people/{person_id}#history", f"{record.done_words}.")
+    _audited(request, uow, person_id)
+    return _record_page(request, record, found, form)
+
+
+def _record_routes(record: CaseRecord) -> list[HTTPRouteHandler]:
+    path = f"/young-people/{{person_id:int}}/{record.path}"
+    name = record.path.split("/")[0].replace("-", "_")
+
+    @get(path, sync_to_thread=True, opt=ADVISERS, name=f"new_{name}")
+    def form(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int]) -> Template:
+        return _record_page(request, record, _person(request, uow, person_id), forms.Form())
+
+    @post(path, sync_to_thread=True, opt=ADVISERS, name=f"record_{name}")
+    def write(request: Request, uow: NamedDependency[UnitOfWork], person_id: FromPath[int],
+              data: Posted) -> Template | Redirect:
+        return _recorded(request, uow, record, person_id, data)
+
+    return [form, write]
+
+
+ROUTES = [caseload, young_person, new_contact, record_contact, *_step_routes(CLOSE), *_step_routes(REOPEN),
+          *_record_routes(SUPPORT_REQUEST), *_record_routes(KEPT_OPEN)]
