@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from api.cli import main
+from jobs import runner
+from jobs.matching import QUEUED_JOB
 from matching import db, engine, lifecycle
 from matching.clock import CLOCK
 from matching.engine import learning, runs
@@ -28,6 +30,17 @@ from matching.models import (
 from tests import factories
 
 TODAY = date(2026, 11, 23)
+API = "/api/v1/match-runs"
+
+
+def run_through_api(client):
+    """A run as a client of the API has it: queued (202), carried out by the worker's job (called here rather
+    than a worker process), then read at its Location. Returns the final GET (or the refused POST)."""
+    queued = client.post(API)
+    if queued.status_code != 202:
+        return queued
+    runner.run_job(QUEUED_JOB, client.app.state.settings)
+    return client.get(queued.headers["location"])
 
 
 @pytest.fixture
@@ -54,8 +67,8 @@ def _cohort(client, people, engine, *, young=4, places=1):
 
 def test_a_run_through_the_api_writes_explained_proposals_within_capacity(client, people, engine, on):
     ids, job_id, mentor_id = _cohort(client, people, engine, places=1)
-    run = client.post("/api/v1/match-runs")
-    assert run.status_code == 201, run.text
+    run = run_through_api(client)
+    assert run.status_code == 200 and run.json()["status"] == "finished", run.text
     body = run.json()
     assert body["source"] == "api" and body["actor_id"] == people["manager"].id
     assert body["counts"]["mentoring"]["proposals"] == 2  # the mentor's capacity
@@ -71,19 +84,19 @@ def test_a_run_through_the_api_writes_explained_proposals_within_capacity(client
         events = session.exec(select(MatchEvent).where(MatchEvent.match_id.in_([m.id for m in proposals]))).all()
         assert len(events) == len(proposals) and {e.to_state for e in events} == {"proposed"}
     # A second run proposes nothing new: the mentor's slots and the job's referrals are spoken for.
-    again = client.post("/api/v1/match-runs").json()
+    again = run_through_api(client).json()
     assert again["counts"]["mentoring"]["proposals"] == 0 and again["counts"]["opportunity"]["proposals"] == 0
     assert [r["id"] for r in client.get("/api/v1/match-runs").json()] == [again["id"], body["id"]]
 
 
 def test_rejected_pairs_are_not_proposed_again(client, people, engine, on):
     ids, job_id, mentor_id = _cohort(client, people, engine, young=1, places=1)
-    first = client.post("/api/v1/match-runs").json()
+    first = run_through_api(client).json()
     with db.session_scope(db.writer(engine)) as session:
         proposal = session.exec(select(Match).where(Match.run_id == first["id"], Match.kind == "mentoring")).one()
         lifecycle.transition(session, proposal.id, lifecycle.Change("rejected", proposal.version, "not for them",
                                                                     "poor_fit"), actor_id=people["adviser"].id)
-    second = client.post("/api/v1/match-runs").json()
+    second = run_through_api(client).json()
     assert second["counts"]["mentoring"]["proposals"] == 0
     explained = client.get(f"/api/v1/care-leavers/{ids[0]}/alternatives").json()
     assert {"rule": "not_rejected_before", "says": "an adviser rejected this pair before", "count": 1} in \
@@ -116,8 +129,8 @@ def test_two_runs_at_once_cannot_both_write(client, people, engine, on):
     _cohort(client, people, engine)
     lock = runs._RUNS_IN_PROCESS.setdefault(str(engine.url), threading.Lock())
     with lock:  # a run is under way in this process
-        refused = client.post("/api/v1/match-runs")
-    assert refused.status_code == 409 and "already in progress" in refused.json()["detail"]
+        refused = run_through_api(client).json()  # queued, then refused by the engine when carried out
+    assert refused["status"] == "failed" and "already in progress" in refused["error"]
     if engine.dialect.name == "postgresql":  # another instance holds the advisory lock
         with engine.connect() as other, other.begin():
             other.exec_driver_sql(f"SELECT pg_advisory_xact_lock({runs.RUN_LOCK_KEY})")
@@ -125,7 +138,7 @@ def test_two_runs_at_once_cannot_both_write(client, people, engine, on):
                 engine_run(engine)
     with db.session_scope(engine) as session:
         assert session.exec(select(Match)).all() == []
-    assert client.post("/api/v1/match-runs").status_code == 201
+    assert run_through_api(client).json()["status"] == "finished"
 
 
 def test_alternatives_are_ranked_explained_scoped_and_audited(client, people, engine, on):
@@ -173,14 +186,18 @@ def test_settings_are_validated_versioned_and_used(client, people, engine, on):
     assert current["version"] == 0 and current["value"]["weights"]["interests"] == 0.3
     bad = client.put("/api/v1/settings/matching", json={"version": 0, "value": {"weights": {"charm": 1}}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "value.weights", bad.json()
+    assert current["value"]["coverage_bonus"] == 0.1
+    too_much = client.put("/api/v1/settings/matching", json={"version": 0, "value": {"coverage_bonus": 1.5}})
+    assert too_much.status_code == 422 and too_much.json()["errors"][0]["field"] == "value.coverage_bonus"
     changed = client.put("/api/v1/settings/matching", json={"version": 0, "value": {
-        "weights": {"distance": 1.0}, "must_have": ["languages"]}})
+        "weights": {"distance": 1.0}, "must_have": ["languages"], "coverage_bonus": 0.25}})
     assert changed.status_code == 200 and changed.json()["version"] == 1
     stale = client.put("/api/v1/settings/matching", json={"version": 0, "value": {}})
     assert stale.status_code == 409
     assert client.get("/api/v1/settings/unknown").status_code == 404
-    run = client.post("/api/v1/match-runs").json()
+    run = run_through_api(client).json()
     assert run["model_version"] != current_weights_version(client) and run["parameters"]["must_have"] == ["languages"]
+    assert run["parameters"]["coverage_bonus"] == 0.25  # the run records the trade it was made with
     assert run["counts"]["opportunity"]["proposals"] == 0  # nobody shares a language with a job
     assert run["counts"]["mentoring"]["proposals"] == 0  # the mentor speaks only English
 
@@ -221,7 +238,7 @@ def test_learning_keeps_a_model_only_when_it_beats_the_current_one(client, peopl
     listed = client.get("/api/v1/match-models").json()
     assert [(m["version"], m["status"]) for m in listed if m["status"] == "current"] == [(first["version"], "current")]
     assert all("path" not in m and "sha256" not in m for m in listed)
-    run = client.post("/api/v1/match-runs").json()
+    run = run_through_api(client).json()
     assert run["model_version"] == first["version"]
 
 
@@ -234,13 +251,13 @@ def test_a_swapped_model_file_is_refused(client, people, engine, on, settings):
     path = Path(row.path)
     path.write_bytes(path.read_bytes() + b"tampered")
     assert hashlib.sha256(path.read_bytes()).hexdigest() != row.sha256
-    refused = client.post("/api/v1/match-runs")
-    assert refused.status_code == 409 and "does not match its recorded digest" in refused.json()["detail"]
+    refused = run_through_api(client).json()
+    assert refused["status"] == "failed" and "does not match its recorded digest" in refused["error"]
 
 
 def test_the_fairness_report_covers_every_open_case_in_each_grouping(client, people, engine, on):
-    _cohort(client, people, engine)
-    client.post("/api/v1/match-runs")
+    _cohort(client, people, engine, places=2)  # six referrals for four people
+    run_through_api(client)
     report = client.get("/api/v1/match-models/fairness").json()
     assert set(report["groups"]) == {"sex", "ethnicity", "disability", "former_uasc"}
     for groups in report["groups"].values():

@@ -24,10 +24,15 @@ def instances(draw):
     scores = [draw(st.integers(0, 1000)) / 1000 for _ in edges]
     person_limit = draw(st.integers(1, 2))
     target_limit = draw(st.lists(st.integers(0, 2), min_size=targets, max_size=targets))
-    return edges, np.array(scores), person_limit, np.array(target_limit)
+    # The coverage bonus per person (0 for the pure sum of scores), some larger than any score difference.
+    bonus = draw(st.one_of(st.just([0.0] * 4),
+                           st.lists(st.sampled_from([0.0, 0.05, 0.1, 0.3, 1.0]), min_size=4, max_size=4)))
+    return edges, np.array(scores), person_limit, np.array(target_limit), np.array(bonus)
 
 
-def brute_force(edges, scores, person_limit, target_limit) -> int:
+def brute_force(edges, scores, person_limit, target_limit, bonus) -> int:
+    """The best objective over every feasible subset: the total score plus the bonus of each person in it."""
+    pi = np.array([p for p, _ in edges], dtype=np.int64)
     best = 0
     for size in range(len(edges) + 1):
         for subset in combinations(range(len(edges)), size):
@@ -36,20 +41,37 @@ def brute_force(edges, scores, person_limit, target_limit) -> int:
             if (people <= person_limit).all() and (targets <= target_limit).all():
                 chosen = np.zeros(len(edges), dtype=bool)
                 chosen[list(subset)] = True
-                best = max(best, solve.total(scores, chosen))
+                best = max(best, solve.objective(pi, scores, chosen, bonus))
     return best
 
 
 @FAST
 @given(instances())
 def test_the_solver_matches_brute_force_exactly(instance):
-    edges, scores, person_limit, target_limit = instance
+    edges, scores, person_limit, target_limit, bonus = instance
     pi = np.array([p for p, _ in edges], dtype=np.int64)
     ti = np.array([t for _, t in edges], dtype=np.int64)
-    chosen = solve.assign(pi, ti, scores, person_limit, target_limit)
+    chosen = solve.assign(pi, ti, scores, person_limit, target_limit, bonus)
     assert (np.bincount(pi[chosen], minlength=4) <= person_limit).all()
     assert (np.bincount(ti[chosen], minlength=len(target_limit)) <= target_limit).all()
-    assert solve.total(scores, chosen) == brute_force(edges, scores, person_limit, target_limit)  # gap 0
+    assert solve.objective(pi, scores, chosen, bonus) == brute_force(edges, scores, person_limit, target_limit,
+                                                                     bonus)  # gap 0
+    if not bonus.any():  # no bonus: exactly the pure sum of scores, as before
+        assert solve.total(scores, chosen) == brute_force(edges, scores, person_limit, target_limit, bonus)
+
+
+def test_a_coverage_bonus_gives_up_score_for_a_first_proposal_and_no_more():
+    """Person 0 may take both targets (0.9 + 0.5); giving target 0 to person 1 instead (0.5 + 0.6) costs 0.3 of
+    total score: the bonus moves person 1 in only when it is worth more than that."""
+    pi, ti, scores, limits = np.array([0, 0, 1]), np.array([0, 1, 0]), np.array([0.9, 0.5, 0.6]), np.array([1, 1])
+    assert list(solve.assign(pi, ti, scores, 2, limits)) == [True, True, False]
+    assert list(solve.assign(pi, ti, scores, 2, limits, np.full(2, 0.2))) == [True, True, False]
+    covered = solve.assign(pi, ti, scores, 2, limits, np.full(2, 0.4))
+    assert list(covered) == [False, True, True]
+    assert solve.total(scores, covered) == 1_100_000 and solve.objective(pi, scores, covered, np.full(2, 0.4)) == \
+        1_900_000
+    # Only person 1's bonus counts here (person 0 is proposed either way): theirs alone decides.
+    assert list(solve.assign(pi, ti, scores, 2, limits, np.array([0.0, 0.31]))) == [False, True, True]
 
 
 AREAS = ["E8", "E9", "N16", "SE1", "M1", None]

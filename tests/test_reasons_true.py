@@ -7,6 +7,7 @@ property test cannot pass by checking nothing.
 """
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from math import ceil
 
@@ -15,12 +16,13 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
-from matching import db
+from matching import council_settings, db, lifecycle
 from matching import engine as matching_engine
+from matching.clock import CLOCK
 from matching.engine import geo
-from matching.models import CareLeaver, Department, Match, Mentor, Opportunity, User
+from matching.models import CareLeaver, Department, Match, MatchEvent, MatchRun, Mentor, Opportunity, User
 from matching.vocab import DAYS
 from tests.engine_world import TODAY
 
@@ -77,8 +79,11 @@ def _listed_exactly(text: str, expected: set[str], show=_written) -> bool:
     return any(items == [show(word) for word in sorted(expected)] for items in _items(text))
 
 
-def claim_holds(reason: str, person: CareLeaver, target, all_reasons: list[str]) -> str:
-    """Which kind of claim the reason makes, after asserting that it is true of these records."""
+def claim_holds(reason: str, person: CareLeaver, target, all_reasons: list[str], *,
+                history: "History | None" = None) -> str:
+    """Which kind of claim the reason makes, after asserting that it is true of these records. `history` is what
+    the person's earlier matches of the kind say (none: nothing was ever proposed to them)."""
+    history = history or History(waited_since=person.created_at, runs_without=0)
     both_tags = _tags(person) & _tags(target)
     shared_sectors = set(person.sector_preferences) & _sectors(target)
     if found := re.fullmatch(r"both interested in (.+)", reason):
@@ -131,10 +136,37 @@ def claim_holds(reason: str, person: CareLeaver, target, all_reasons: list[str])
         assert target.guaranteed_interview, reason
         return "guaranteed interview"
     if found := re.fullmatch(r"waiting (\d+) weeks?", reason):
-        weeks = (MIDNIGHT - person.created_at.astimezone(UTC)).days // 7  # nobody here has had a match approved
+        assert history.waited_since is not None, (reason, "a match of the kind is live or waiting")
+        weeks = (MIDNIGHT - history.waited_since.astimezone(UTC)).days // 7
         assert int(found[1]) == weeks >= 1 and (found[0].endswith("weeks") == (weeks > 1)), (reason, weeks)
         return "waiting"
+    if found := re.fullmatch(r"passed over in (\d+) earlier runs?", reason):
+        assert 1 <= int(found[1]) <= history.runs_without and found[0].endswith("runs") == (int(found[1]) > 1), \
+            (reason, history)
+        return "passed over"
     raise AssertionError(f"a reason no claim is known for: {reason!r}")
+
+
+@dataclass
+class History:
+    waited_since: datetime | None  # created, or the last moment a match of the kind was live or waiting; None: now
+    runs_without: int              # the most recent earlier runs in a row that proposed them nothing of the kind
+
+
+def history_of(session: Session, person: CareLeaver, kind: str, run_id: int) -> History:
+    """From the records: the person's matches of the kind made before this run, their steps, the earlier runs."""
+    earlier = session.exec(select(Match).where(Match.care_leaver_id == person.id, Match.kind == kind,
+                                               sa.or_(Match.run_id.is_(None), Match.run_id != run_id))).all()
+    held = {"proposed", *lifecycle.HOLDING[kind]}
+    if any(match.state in held for match in earlier):
+        return History(waited_since=None, runs_without=0)
+    left = [event.at for match in earlier for event in session.exec(
+        select(MatchEvent).where(MatchEvent.match_id == match.id)).all() if event.from_state in held]
+    since = max([person.created_at.astimezone(UTC), *(at.astimezone(UTC) for at in left)])
+    proposed_in = {match.run_id for match in earlier}
+    runs = session.exec(select(MatchRun.id).where(MatchRun.id < run_id).order_by(MatchRun.id.desc())).all()
+    without = next((n for n, earlier_run in enumerate(runs) if earlier_run in proposed_in), len(runs))
+    return History(waited_since=since, runs_without=without)
 
 
 def check_every_stored_reason(engine: sa.Engine, run_id: int) -> set[str]:
@@ -146,10 +178,13 @@ def check_every_stored_reason(engine: sa.Engine, run_id: int) -> set[str]:
             person = session.get(CareLeaver, match.care_leaver_id)
             target = session.get(Mentor, match.mentor_id) if match.mentor_id else session.get(
                 Opportunity, match.opportunity_id)
-            assert 1 <= len(match.reasons) <= 4 and len(set(match.reasons)) == len(match.reasons)
+            # The top four reasons for the pair, and after them the run's own: how often they were passed over.
+            assert 1 <= len(match.reasons) <= 5 and len(set(match.reasons)) == len(match.reasons)
+            assert all(r.startswith("passed over") for r in match.reasons[4:]), match.reasons
+            history = history_of(session, person, match.kind, run_id)
             for reason in match.reasons:
                 assert "it and digital" not in reason, reason  # the acronym keeps its capitals
-                met.add(claim_holds(reason, person, target, match.reasons))
+                met.add(claim_holds(reason, person, target, match.reasons, history=history))
     return met
 
 
@@ -183,11 +218,17 @@ def worlds(draw):
     return people, mentors, jobs
 
 
+def _referring_to_care_leavers() -> list[str]:
+    """Tables other than matches that hold rows about a young person (passed_over, a record's statuses...)."""
+    return [table.name for table in reversed(SQLModel.metadata.sorted_tables) if table.name != "matches"
+            and any(fk.column.table.name == "care_leavers" for fk in table.foreign_keys)]
+
+
 def seed(engine: sa.Engine, people: list[dict], mentors: list[dict], jobs: list[dict]) -> None:
     """Replace the previous example's world with this one (records as the API stores them)."""
     with db.session_scope(db.writer(engine)) as session:
-        for table in ("match_events", "check_ins", "outcomes", "matches", "match_runs", "care_leavers", "mentors",
-                      "opportunities"):
+        for table in (*_referring_to_care_leavers(), "match_events", "check_ins", "outcomes", "matches", "match_runs",
+                      "care_leavers", "mentors", "opportunities"):
             session.execute(sa.text(f"DELETE FROM {table}"))
         session.execute(sa.delete(User).where(User.email.like("reasons-%")))
         department = session.exec(select(Department)).first()
@@ -215,8 +256,29 @@ def _add(session: Session, department_id: int, people, mentors, jobs) -> None:
                                 closes_on=TODAY + timedelta(days=10), pay_pence_per_hour=None, **values))
 
 
-def run(engine: sa.Engine) -> int:
-    return matching_engine.run(engine, today=TODAY, actor_id=None, source="cli").id
+def run(engine: sa.Engine, today=TODAY) -> int:
+    return matching_engine.run(engine, today=today, actor_id=None, source="cli").id
+
+
+def reject(engine: sa.Engine, run_id: int, chosen: set[int] | None = None) -> None:
+    """An adviser rejects the run's proposals (those whose position is in `chosen`, or all), on the clock's day."""
+    with db.session_scope(db.writer(engine)) as session:
+        proposals = session.exec(select(Match).where(Match.run_id == run_id).order_by(Match.id)).all()
+        for n, proposal in enumerate(proposals):
+            if chosen is None or n in chosen:
+                lifecycle.transition(session, proposal.id, lifecycle.Change("rejected", proposal.version, "not now",
+                                                                            "poor_fit"), actor_id=None)
+
+
+def weekly_runs_with_rejections(engine: sa.Engine, weeks: int, chosen: set[int] | None = None) -> int:
+    """A run a week for `weeks` weeks before TODAY, each run's proposals rejected two days later; then TODAY's."""
+    for weeks_ago in range(weeks, 0, -1):
+        day = TODAY - timedelta(weeks=weeks_ago)
+        with CLOCK.fixed(day):
+            earlier = run(engine, day)
+        with CLOCK.fixed(day + timedelta(days=2)):
+            reject(engine, earlier, chosen)
+    return run(engine)
 
 
 @EXAMPLES
@@ -224,6 +286,48 @@ def run(engine: sa.Engine) -> int:
 def test_every_stored_reason_of_a_generated_run_is_true(engine, drawn):
     seed(engine, *drawn)
     check_every_stored_reason(engine, run(engine))
+
+
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(drawn=worlds(), chosen=st.sets(st.integers(0, 12)))
+def test_reasons_stay_true_over_weekly_runs_with_rejections(engine, drawn, chosen):
+    """The waiting clock restarts at each rejection, and passed-over counts build up, over three earlier runs."""
+    seed(engine, *drawn)
+    check_every_stored_reason(engine, weekly_runs_with_rejections(engine, 3, chosen))
+
+
+def test_waiting_and_passed_over_reasons_are_written_and_checked(engine):
+    """One mentor with one slot and two young people: last week the first was proposed (and rejected), the
+    second passed over; this week the second is proposed, waiting since their record was made, and both
+    claims are met and hold, while the same claims about the first are refused."""
+    keen = dict(home_area="E8", max_travel_km=30.0, days_available=["tue"], languages=[], interests=["coding"],
+                skills=[], sector_preferences=["it and digital"], aspirations="", qualification_level=2,
+                created_at=MIDNIGHT - timedelta(weeks=40))
+    people = [keen, keen | dict(interests=[], sector_preferences=[], created_at=MIDNIGHT - timedelta(weeks=40))]
+    mentors = [dict(office_area="E8", availability=["tue"], languages=[], expertise=["it and digital", "coding"],
+                    interests=[], capacity=1, job_title="Head of Digital")]
+    seed(engine, people, mentors, [])
+    with db.session_scope(db.writer(engine)) as session:  # waiting counts for more here, so it is a top reason
+        council_settings.save(session, council_settings.MatchingSettings(weights={"waiting": 1.0, "interests": 0.2}),
+                              version=council_settings.version_of(session, council_settings.MatchingSettings),
+                              actor_id=None)
+    final = weekly_runs_with_rejections(engine, 1)
+    met = check_every_stored_reason(engine, final)
+    assert met >= {"waiting", "passed over"}, met
+    with db.session_scope(engine) as session:
+        second = session.exec(select(Match).where(Match.run_id == final)).one()
+        person = session.get(CareLeaver, second.care_leaver_id)
+        assert person.case_reference == "R1" and "passed over in 1 earlier run" in second.reasons, second.reasons
+        assert "waiting 40 weeks" in second.reasons  # never had a mentor proposed: from the record's creation
+        first = session.exec(select(CareLeaver).where(CareLeaver.case_reference == "R0")).one()
+        mentor = session.exec(select(Mentor)).one()
+        rejected = history_of(session, first, "mentoring", final)
+        assert rejected.waited_since == max(e.at for e in session.exec(select(MatchEvent)).all()
+                                            if e.to_state == "rejected").astimezone(UTC) and rejected.runs_without == 0
+        for false in ("waiting 40 weeks", "passed over in 1 earlier run"):  # R0 was proposed last week
+            with pytest.raises(AssertionError):
+                claim_holds(false, first, mentor, [], history=rejected)
 
 
 def test_the_checker_meets_every_kind_of_reason(engine):

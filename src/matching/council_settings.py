@@ -34,6 +34,10 @@ class MatchingSettings(BaseModel):
                                        description="Best eligible pairs per person and kind kept for the solver")
     max_distance_km: float = Field(30.0, gt=0, le=200, title="The furthest distance",
                                    description="Nobody is proposed anything further than this (km)")
+    coverage_bonus: float = Field(0.1, ge=0, le=1, title="Score traded for a first proposal",
+                                  description="Total score (a proposal scores 0 to 1) a run may give up to give one "
+                                              "more young person a first proposal; each run they were passed over "
+                                              "adds as much again. 0: the best total score only")
 
     @field_validator("weights")
     @classmethod

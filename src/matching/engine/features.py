@@ -91,7 +91,7 @@ def guaranteed_interview(state, kind, pi, ti):
 
 
 def waiting(state, kind, pi, ti):
-    return np.minimum(1.0, state.people.waiting_weeks[pi] / WAITING_FULL_WEEKS)
+    return np.minimum(1.0, state.people.waiting_weeks[kind][pi] / WAITING_FULL_WEEKS)
 
 
 FEATURE_FUNCTIONS = {"interests": interests, "sector": sector, "distance": distance, "days": days,

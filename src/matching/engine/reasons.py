@@ -90,7 +90,7 @@ def _flag(name: str):
 
 
 def _waiting(state, kind, pi, ti, pairs):
-    return [int(weeks) or None for weeks in state.people.waiting_weeks[pi].tolist()]
+    return [int(weeks) or None for weeks in state.people.waiting_weeks[kind][pi].tolist()]
 
 
 FACTS: dict[str, Callable] = {
@@ -136,6 +136,12 @@ SAY: dict[str, Callable] = {
     "guaranteed_interview": lambda fact, kind: "guaranteed interview",
     "waiting": lambda fact, kind: f"waiting {fact} week{'s' if fact > 1 else ''}",
 }
+
+
+def passed_over_words(runs: int) -> str:
+    """Not a criterion's reason but the run's: the person had a candidate and was proposed nothing in the `runs`
+    runs before this one (engine.runs.passed_over_after), which raised their priority."""
+    return f"passed over in {runs} earlier run{'s' if runs > 1 else ''}"
 
 
 def words(criterion: str, fact, kind: str) -> str:

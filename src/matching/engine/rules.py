@@ -110,7 +110,7 @@ RULES: list[Rule] = [
                                    f"{state.targets[kind].statuses[t]})"),
     Rule("mentor_dbs_checked", "the mentor has no DBS check in the last 3 years", "target", ("mentoring",),
          _vetted("mentor_dbs_checked")),
-    Rule("mentor_safeguarding_trained", "the mentor has no safeguarding training", "target", ("mentoring",),
+    Rule("mentor_safeguarding_trained", "the mentor has no safeguarding training in the last 3 years", "target", ("mentoring",),
          _vetted("mentor_safeguarding_trained")),
     Rule("mentor_has_capacity", "the mentor has no capacity left", "target", ("mentoring",), has_room),
     Rule("opportunity_open", "the opportunity is not open", "target", ("opportunity",), target_status,

@@ -23,11 +23,12 @@ from matching.council_settings import MatchingSettings
 from matching.engine import candidates, learning, solve
 from matching.engine.candidates import Progress
 from matching.engine.features import feature_matrix
+from matching.engine.reasons import passed_over_words
 from matching.engine.rules import BY_NAME, first_broken
 from matching.engine.scoring import Scorer, reasons
 from matching.engine.state import KINDS, State, read_state
 from matching.errors import Conflict, NotFound
-from matching.models import Match, MatchEvent, MatchRun
+from matching.models import Match, MatchEvent, MatchRun, PassedOver
 
 RUN_LOCK_KEY = 0x5B0A2D  # PostgreSQL advisory lock: one run at a time across every instance
 _RUNS_IN_PROCESS: dict[str, threading.Lock] = {}
@@ -86,8 +87,40 @@ def _write_kind(session: Session, state: State, kind: str, edges, chosen: np.nda
                 record: MatchRun, timings: dict[str, float], counts: dict[str, Any], progress: Progress | None) -> None:
     clock = time.perf_counter()
     written = _write_proposals(session, state, kind, edges.pi[chosen], edges.ti[chosen], scorer, record, progress)
+    after = passed_over_after(state, kind, edges.pi, edges.pi[chosen])
+    _write_passed_over(session, state, kind, after, record.id)
     timings[f"write_{kind}"] = time.perf_counter() - clock
-    counts[kind] = {"pairs_considered": edges.considered, "candidates": len(edges), "proposals": written}
+    counts[kind] = {"pairs_considered": edges.considered, "candidates": len(edges), "proposals": written,
+                    "people_proposed": int(len(np.unique(edges.pi[chosen]))),
+                    "people_with_candidates": int(len(np.unique(edges.pi))),
+                    "passed_over": int(np.count_nonzero(after > state.people.passed_over[kind]))}
+
+
+def passed_over_after(state: State, kind: str, candidate_pi: np.ndarray, proposed_pi: np.ndarray) -> np.ndarray:
+    """Each person's count of runs in a row passed over, after this run: back to 0 with a proposal of the kind
+    (this run's or one still waiting) or a live match of it; one more for someone who had a candidate and was
+    proposed nothing; as it was for someone with no candidate at all (nothing was passed over)."""
+    had = np.zeros(len(state.people), dtype=bool)
+    had[candidate_pi] = True
+    served = state.people.busy[kind] | (state.people.proposed[kind] > 0)
+    served[proposed_pi] = True
+    before = state.people.passed_over[kind]
+    return np.where(served, 0, np.where(had, before + 1, before))
+
+
+def _write_passed_over(session: Session, state: State, kind: str, after: np.ndarray, run_id: int) -> None:
+    """Only the rows that change, in bulk: a row is kept while its count is above 0 (no row reads as 0)."""
+    changed = np.flatnonzero(after != state.people.passed_over[kind])
+    ids, runs = state.people.ids[changed].tolist(), after[changed].tolist()
+    table = PassedOver.__table__
+    for start in range(0, len(ids), IN_CHUNK):
+        session.execute(sa.delete(table).where(table.c.kind == kind,
+                                               table.c.care_leaver_id.in_(ids[start:start + IN_CHUNK])))
+    rows = [{"care_leaver_id": person, "runs": count} for person, count in zip(ids, runs, strict=True) if count]
+    db.bulk_insert(session, table, rows, {"kind": kind, "last_run_id": run_id})
+
+
+IN_CHUNK = 5_000  # ids per IN list: well under SQLite's and PostgreSQL's limits on parameters
 
 
 def choose(state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
@@ -101,9 +134,21 @@ def choose(state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
     # At most one mentor, and a few opportunities, waiting for a decision at any time.
     wanted = 1 if kind == "mentoring" else settings.opportunities_per_person
     limit = np.maximum(wanted - state.people.proposed[kind], 0)
-    chosen = solve.assign(edges.pi, edges.ti, edges.score, limit, np.maximum(state.targets[kind].remaining, 0))
+    chosen = solve.assign(edges.pi, edges.ti, edges.score, limit, np.maximum(state.targets[kind].remaining, 0),
+                          first_bonus(state, kind, settings))
     timings[f"solve_{kind}"] = time.perf_counter() - clock
     return edges, chosen
+
+
+PRIORITY_RUNS = 52  # each run passed over adds one more coverage bonus, for up to a year of weekly runs
+
+
+def first_bonus(state: State, kind: str, settings: MatchingSettings) -> np.ndarray:
+    """Per person, what the solver may give up in total score to propose them something: the manager's
+    coverage bonus, raised by each run in a row they were passed over; nothing for someone with a proposal
+    of the kind still waiting (they are not without one)."""
+    runs = np.minimum(state.people.passed_over[kind], PRIORITY_RUNS)
+    return np.where(state.people.proposed[kind] > 0, 0.0, settings.coverage_bonus * (1 + runs))
 
 
 def _write_proposals(session: Session, state: State, kind: str, pi: np.ndarray, ti: np.ndarray, scorer: Scorer,
@@ -117,9 +162,14 @@ def _write_proposals(session: Session, state: State, kind: str, pi: np.ndarray, 
     other = "mentor_id" if column == "opportunity_id" else "opportunity_id"
     shared = {other: None, "kind": kind, "state": "proposed", "model_version": scorer.version,
               "run_id": record.id, "contact_arrangements": "", "version": 1, "created_at": now, "updated_at": now}
-    rows = [{"care_leaver_id": person, column: target, "score": round(score, 4), "reasons": said}
-            for person, target, score, said in zip(state.people.ids[pi].tolist(), side.ids[ti].tolist(),
-                                                   scores.tolist(), reasons(state, kind, pi, ti, parts), strict=True)]
+    said = reasons(state, kind, pi, ti, parts)
+    # Why this person now, after the reasons for the pair: the runs in a row they had been passed over.
+    for row, runs in enumerate(state.people.passed_over[kind][pi].tolist()):
+        if runs:
+            said[row].append(passed_over_words(runs))
+    rows = [{"care_leaver_id": person, column: target, "score": round(score, 4), "reasons": reasons_of_pair}
+            for person, target, score, reasons_of_pair in zip(state.people.ids[pi].tolist(), side.ids[ti].tolist(),
+                                                              scores.tolist(), said, strict=True)]
     db.bulk_insert(session, Match.__table__, rows, shared)
     if progress:
         progress(f"proposals ({kind})", len(rows), len(rows))

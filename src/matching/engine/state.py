@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from matching.engine import geo
 from matching.lifecycle import HOLDING
 from matching.mentoring import dbs_current, safeguarding_current
-from matching.models import CareLeaver, Match, MatchEvent, Mentor, Opportunity
+from matching.models import CareLeaver, Match, MatchEvent, Mentor, Opportunity, PassedOver
 from matching.models.opportunities import PAID_KINDS
 from matching.vocab import DAYS
 
@@ -40,7 +40,8 @@ class People:
     tags: list[set[str]]
     sectors: list[set[str]]
     text: list[str]
-    waiting_weeks: np.ndarray
+    waiting_weeks: dict[str, np.ndarray]  # per kind: weeks since they last had a live or pending match of it
+    passed_over: dict[str, np.ndarray]    # per kind: runs in a row they had a candidate and were proposed nothing
     busy: dict[str, np.ndarray] = field(default_factory=dict)  # already matched (or proposed a mentor)
     proposed: dict[str, np.ndarray] = field(default_factory=dict)  # proposals waiting for a decision
 
@@ -146,11 +147,14 @@ def read_people(conn: sa.Connection, today: date, *, only: list[int] | None = No
                       *_lists(CareLeaver.__table__, "days_available", "languages", "interests", "skills",
                               "sector_preferences")).order_by(c.id)
     query = query.where(c.id.in_(only)) if only is not None else query.where(c.case_status == "open")
-    return people_from(_fetch(conn, query), today, _waiting_since(conn, only))
+    return people_from(_fetch(conn, query), today, _waiting_since(conn, only), _passed_over(conn, only))
 
 
-def people_from(rows, today: date, waited_from: dict[int, datetime]) -> People:
-    """Rows with the care_leavers columns read above (tests pass plain namespaces)."""
+def people_from(rows, today: date, waited_from: dict[str, dict[int, datetime]],
+                passed_over: dict[str, dict[int, int]] | None = None) -> People:
+    """Rows with the care_leavers columns read above (tests pass plain namespaces). `waited_from`: per kind,
+    when each person last had a live or pending match of it; `passed_over`: per kind, the runs counted so far."""
+    passed_over = passed_over or {}
     tags = [_lower(r.interests) | _lower(r.skills) | _lower(r.sector_preferences) for r in rows]
     return People(
         ids=np.array([r.id for r in rows], dtype=np.int64),
@@ -169,23 +173,43 @@ def people_from(rows, today: date, waited_from: dict[int, datetime]) -> People:
         languages=[_lower(r.languages) - NOT_SHARED_LANGUAGES for r in rows],
         tags=tags, sectors=[_lower(r.sector_preferences) for r in rows],
         text=[" ".join(sorted(t)) + " " + (r.aspirations or "") for t, r in zip(tags, rows, strict=True)],
-        waiting_weeks=np.array([_weeks_waiting(r.created_at, waited_from.get(r.id), today) for r in rows]),
+        waiting_weeks={kind: np.array([_weeks_waiting(r.created_at, waited_from.get(kind, {}).get(r.id), today)
+                                       for r in rows], dtype=np.float64) for kind in KINDS},
+        passed_over={kind: np.array([passed_over.get(kind, {}).get(r.id, 0) for r in rows], dtype=np.int64)
+                     for kind in KINDS},
     )
 
 
-def _waiting_since(conn: sa.Connection, only: list[int] | None) -> dict[int, datetime]:
-    """When each person last had a match approved: the waiting clock restarts there."""
+def _waiting_since(conn: sa.Connection, only: list[int] | None) -> dict[str, dict[int, datetime]]:
+    """Per kind, the last moment each person still had a live or pending match of it: the latest step taken
+    from a proposed or holding state (a rejection, a withdrawal, an ending, or an approval on the way to one).
+    The waiting clock restarts there, so a rejected proposal restarts it and being passed over does not.
+    Someone whose match is live or pending now waits 0 weeks (`assemble`)."""
     m, e = Match.__table__.c, MatchEvent.__table__.c
-    query = (sa.select(m.care_leaver_id, sa.func.max(e.at)).join_from(MatchEvent.__table__, Match.__table__,
-                                                                      e.match_id == m.id)
-             .where(e.to_state == "approved").group_by(m.care_leaver_id))
+    # One query for both kinds: each kind's state machine only ever reaches its own holding states.
+    query = (sa.select(m.kind, m.care_leaver_id, sa.func.max(e.at))
+             .join_from(MatchEvent.__table__, Match.__table__, e.match_id == m.id)
+             .where(e.from_state.in_(set().union(*HOLDING.values()) | {"proposed"}))
+             .group_by(m.kind, m.care_leaver_id))
     if only is not None:
         query = query.where(m.care_leaver_id.in_(only))
-    return {person: at for person, at in conn.execute(query)}
+    waited: dict[str, dict[int, datetime]] = {kind: {} for kind in KINDS}
+    for kind, person, at in conn.execute(query):
+        waited.setdefault(kind, {})[person] = at
+    return waited
 
 
-def _weeks_waiting(created: datetime, approved: datetime | None, today: date) -> float:
-    since = max(created, approved) if approved else created
+def _passed_over(conn: sa.Connection, only: list[int] | None) -> dict[str, dict[int, int]]:
+    p = PassedOver.__table__.c
+    query = sa.select(p.kind, p.care_leaver_id, p.runs).where(p.runs > 0)
+    counts: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}
+    for kind, person, runs in conn.execute(query if only is None else query.where(p.care_leaver_id.in_(only))):
+        counts.setdefault(kind, {})[person] = runs
+    return counts
+
+
+def _weeks_waiting(created: datetime, last_held: datetime | None, today: date) -> float:
+    since = max(created, last_held) if last_held else created
     moment = datetime.combine(today, time(), UTC)
     return max(0.0, (moment - since.astimezone(UTC)).days / 7)
 
@@ -344,6 +368,10 @@ def assemble(today: date, people: People, targets: dict[str, Targets], rows) -> 
         people.busy[kind] = np.array([int(i) in busy for i in people.ids], dtype=bool)
         waiting_on = Counter(r.care_leaver_id for r in mine if r.state == "proposed")
         people.proposed[kind] = np.array([waiting_on[int(i)] for i in people.ids], dtype=np.int64)
+        # A live or pending match of the kind now: nobody is waiting for one.
+        holding = {r.care_leaver_id for r in mine if r.state in HOLDING[kind] or r.state == "proposed"}
+        people.waiting_weeks[kind] = np.where([int(i) in holding for i in people.ids], 0.0,
+                                              people.waiting_weeks[kind]) if len(people) else people.waiting_weeks[kind]
         history[kind] = PairHistory(
             rejected=_keys(mine, "rejected", person_at, side), pending=_keys(mine, "proposed", person_at, side),
             width=len(side))
