@@ -14,7 +14,7 @@ from matching.settings import Settings
 
 # The modules that declare jobs; importing them registers their jobs.
 AREAS = ("jobs.housekeeping", "jobs.vetting", "jobs.reminders", "jobs.outbox", "jobs.matching", "jobs.opportunities",
-         "jobs.digests", "jobs.birthdays")
+         "jobs.digests", "jobs.birthdays", "jobs.models")
 
 
 @dataclass(frozen=True)

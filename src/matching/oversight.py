@@ -115,7 +115,8 @@ def _person_name(person: CareLeaver) -> str:
 # Scoring models -------------------------------------------------------------------------------------------
 
 MODEL_STATUSES = {"current": "In use", "retired": "Retired (was in use)",
-                  "declined": "Not used: it did no better than the scoring in use"}
+                  "candidate": "Ready to use: it did better than the scoring in use, and waits for a manager",
+                  "declined": "Not used: it did not do better than the scoring in use by enough"}
 
 
 def models(session: Session) -> list[dict[str, Any]]:
@@ -141,6 +142,7 @@ def described_model(row: ScoringModel, trainer: str | None) -> dict[str, Any]:
             "training_rows": row.training_rows, "held_out_rows": metrics.get("held_out_rows"),
             "roc_auc": held.get("roc_auc"), "brier": held.get("brier"), "top_fifth": top_fifth(held),
             "baseline_version": baseline.get("version"), "baseline_roc_auc": baseline.get("roc_auc"),
+            "baseline_words": scorer_words(baseline.get("version", "")) if baseline else None,
             "sentences": metric_sentences(metrics)}
 
 
@@ -173,6 +175,11 @@ def metric_sentences(metrics: dict[str, Any]) -> list[str]:
     if baseline.get("roc_auc") is not None:
         said.append(f"On the same outcomes, the scoring in use then ({scorer_words(baseline.get('version', ''))}) "
                     f"rated the successful match higher {percent(baseline['roc_auc'])} of the time.")
+    if metrics.get("margin") is not None:
+        points = round(metrics["margin"] * 100)
+        plural = "s" if points != 1 else ""
+        said.append(f"Retraining puts a new model in use only if it does that at least {points} percentage "
+                    f"point{plural} more often than the scoring in use, on the same outcomes.")
     return said
 
 
@@ -213,11 +220,12 @@ class Training:
 
 
 def train(session: Session, *, today: date, models_dir: Path, actor_id: int | None) -> Training:
-    """Train a model on the recorded outcomes (engine.learning.train), and how long that took."""
+    """Train a model on the recorded outcomes (engine.learning.train), and how long that took. A manager who
+    trains one decides whether to use it: a better model is kept as a candidate, not made current."""
     from matching.engine import learning
 
     started = time.perf_counter()
-    result = learning.train(session, today=today, models_dir=models_dir, actor_id=actor_id)
+    result = learning.train(session, today=today, models_dir=models_dir, actor_id=actor_id, promote=False)
     seconds = time.perf_counter() - started
     if isinstance(result, dict):
         return Training(None, f"There are {result['labelled']} recorded outcomes, {result['successes']} of them "

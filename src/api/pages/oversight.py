@@ -124,11 +124,14 @@ def train(request: Request, uow: NamedDependency[UnitOfWork]) -> Redirect:
     if trained.model is None:
         return tell(request, "/models", f"No model was trained ({took}). {trained.reason}")
     made = trained.model
-    if made["status"] == "current":
-        return done(request, "/models", f"{made['version']} was trained in {took} and is now in use: it did "
-                                        f"better than the scoring in use on the same outcomes")
-    return tell(request, "/models", f"{made['version']} was trained in {took} but is not in use: it did no "
-                                    f"better than the scoring in use. You can compare it and promote it yourself")
+    against = f"{oversight.percent(made['roc_auc'])} against {oversight.percent(made['baseline_roc_auc'])}"
+    if made["status"] == "candidate":
+        return done(request, "/models", f"{made['version']} was trained in {took}. On outcomes it had not learned "
+                                        f"from it did better than the scoring in use ({against}). Make it current "
+                                        f"to use it")
+    return tell(request, "/models", f"{made['version']} was trained in {took} but is not in use: it did not do "
+                                    f"better than the scoring in use by enough ({against}). You can compare it "
+                                    f"and make it current yourself")
 
 
 def _duration(seconds: float) -> str:

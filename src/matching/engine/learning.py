@@ -21,7 +21,6 @@ from sklearn.calibration import CalibratedClassifierCV, calibration_curve
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sqlmodel import Session, select
 
@@ -38,6 +37,9 @@ SUCCESS = {"placement_completed", "job_sustained_3m", "job_sustained_6m", "mento
 FAILURE = {"ended_early", "not_successful"}
 MIN_LABELLED, MIN_PER_CLASS = 200, 30  # below this, the documented default weights are used
 HELD_OUT = 0.25
+# A new model is made current only if its held-out ROC AUC beats the current scorer's on the same rows by at
+# least this much: less is within what the choice of held-out rows alone moves it (docs/matching.md, Retraining).
+PROMOTION_MARGIN = 0.01
 # What a stored model may contain; anything else in the file and it is not loaded.
 # (skops trusts scikit-learn's public estimators itself; these are the parts it asks about.)
 TRUSTED = ["numpy.dtype", "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"]
@@ -50,6 +52,7 @@ class ModelRefused(Conflict):
 @dataclass
 class Labelled:
     state: State
+    match_id: np.ndarray
     kind: np.ndarray
     pi: np.ndarray
     ti: np.ndarray
@@ -75,13 +78,33 @@ def labelled_matches(session: Session) -> tuple[list[sa.Row], dict[int, int]]:
     return rows, outcomes
 
 
+def labels_digest(rows: list[sa.Row], outcomes: dict[int, int]) -> str:
+    """What the labels are, in a few characters: the same matches with the same labels, the same digest. A
+    model's metrics keep it, so retraining can tell that nothing new was recorded since."""
+    text = ",".join(f"{row.id}:{outcomes.get(row.id, 0)}" for row in rows)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def current_labels(session: Session) -> str:
+    return labels_digest(*labelled_matches(session))
+
+
+def held_out(match_ids: np.ndarray) -> np.ndarray:
+    """Which labelled matches are kept back for testing: a quarter, chosen by each match's id, so a match held
+    out once is held out at every training and no model, current or new, has learned from the rows they are
+    compared on."""
+    buckets = [int.from_bytes(hashlib.sha256(f"held-out:{int(i)}".encode()).digest()[:4], "big") % 100
+               for i in match_ids]
+    return np.array(buckets, dtype=np.int64) < round(HELD_OUT * 100)
+
+
 def labelled_pairs(session: Session, today: date) -> Labelled:
     rows, outcomes = labelled_matches(session)
     state = read_state(session.connection(), today, only=sorted({r.care_leaver_id for r in rows}))
     person_at = {int(i): n for n, i in enumerate(state.people.ids)}
     kept = [r for r in rows if (r.mentor_id or r.opportunity_id) in state.targets[r.kind].index]
     return Labelled(
-        state=state, kind=np.array([r.kind for r in kept]),
+        state=state, match_id=np.array([r.id for r in kept], dtype=np.int64), kind=np.array([r.kind for r in kept]),
         pi=np.array([person_at[r.care_leaver_id] for r in kept], dtype=np.int64),
         ti=np.array([state.targets[r.kind].index[r.mentor_id or r.opportunity_id] for r in kept], dtype=np.int64),
         label=np.array([outcomes.get(r.id, 0) for r in kept], dtype=np.int64))
@@ -105,27 +128,40 @@ def evaluate(scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
                             for p, o in zip(predicted, observed, strict=True)]}
 
 
-def train(session: Session, *, today: date, models_dir: Path, actor_id: int | None,
-          seed: int = 2026) -> ScoringModel | dict[str, Any]:
-    """Train on every labelled outcome; keep the new model only if it beats the current scorer on the
-    same held-out outcomes. Returns the stored model row (current or declined), or why nothing was trained."""
+def train(session: Session, *, today: date, models_dir: Path, actor_id: int | None, seed: int = 2026,
+          promote: bool = True) -> ScoringModel | dict[str, Any]:
+    """Train on the labelled outcomes outside the held-out quarter, and compare the new model with the current
+    scorer on that quarter. A model better by PROMOTION_MARGIN is made current (`promote`) or kept as a
+    `candidate` for a manager to make current; one that is not is kept as `declined`, with the reason. The
+    model stored is the one measured. Returns its row, or why nothing was trained."""
+    rows, outcomes = labelled_matches(session)
     data = labelled_pairs(session, today)
-    if not enough(data.label):
-        return {"trained": False, "labelled": len(data.label), "successes": int(data.label.sum()),
-                "reason": f"needs at least {MIN_LABELLED} labelled outcomes with {MIN_PER_CLASS} of each kind"}
+    test = held_out(data.match_id)
+    if not enough(data.label) or not enough_held_out(data.label[test]):
+        reason = (f"needs at least {MIN_LABELLED} labelled outcomes with {MIN_PER_CLASS} of each kind"
+                  if not enough(data.label) else "needs both kinds of outcome among the quarter kept back for testing")
+        return {"trained": False, "labelled": len(data.label), "successes": int(data.label.sum()), "reason": reason}
     X = data.features()
-    train_rows, test_rows = train_test_split(np.arange(len(X)), test_size=HELD_OUT, stratify=data.label,
-                                             random_state=seed)
-    model = new_pipeline(seed).fit(X[train_rows], data.label[train_rows])
-    candidate = evaluate(model.predict_proba(X[test_rows])[:, 1], data.label[test_rows])
+    model = new_pipeline(seed).fit(X[~test], data.label[~test])
+    candidate = evaluate(model.predict_proba(X[test])[:, 1], data.label[test])
     current = current_scorer(session, council_settings.load(session, MatchingSettings), learned=True)
-    baseline = evaluate(_scores(current, X[test_rows], data.kind[test_rows]), data.label[test_rows])
-    better = candidate["roc_auc"] > baseline["roc_auc"]
-    final = new_pipeline(seed).fit(X, data.label) if better else model  # keep what was measured if declined
-    row = _store(session, final, models_dir, actor_id, status="current" if better else "declined",
-                 metrics={"held_out": candidate, "current_on_same_rows": {**baseline, "version": current.version},
-                          "labelled": len(X), "held_out_rows": len(test_rows)}, rows=len(X))
-    return row
+    baseline = evaluate(_scores(current, X[test], data.kind[test]), data.label[test])
+    gain = round(candidate["roc_auc"] - baseline["roc_auc"], 4)
+    better = gain >= PROMOTION_MARGIN
+    status = ("current" if promote else "candidate") if better else "declined"
+    decision = (f"its held-out ROC AUC {candidate['roc_auc']:.3f} was {gain:+.3f} against the "
+                f"{baseline['roc_auc']:.3f} of {current.version} on the same rows; at least "
+                f"{PROMOTION_MARGIN:+.3f} is needed")
+    return _store(session, model, models_dir, actor_id, status=status, rows=int((~test).sum()),
+                  metrics={"held_out": candidate, "current_on_same_rows": {**baseline, "version": current.version},
+                           "labelled": len(X), "held_out_rows": int(test.sum()), "gain": gain,
+                           "margin": PROMOTION_MARGIN, "decision": decision,
+                           "labels": labels_digest(rows, outcomes)})
+
+
+def enough_held_out(labels: np.ndarray) -> bool:
+    """ROC AUC needs both kinds of outcome among the rows kept back."""
+    return len(labels) > 0 and 0 < labels.sum() < len(labels)
 
 
 def _scores(scorer: Scorer, X: np.ndarray, kinds: np.ndarray) -> np.ndarray:
@@ -141,7 +177,9 @@ def _store(session: Session, model: Any, models_dir: Path, actor_id: int | None,
     models_dir.mkdir(parents=True, exist_ok=True)
     payload = sio.dumps(model)
     digest = hashlib.sha256(payload).hexdigest()
-    version = f"model-{utcnow():%Y%m%d%H%M%S}-{digest[:8]}"
+    # Two models trained in the same second with the same digest would share a name: the second gets a suffix.
+    base = f"model-{utcnow():%Y%m%d%H%M%S}-{digest[:8]}"
+    version = next(v for v in (base, *(f"{base}-{n}" for n in range(2, 1000))) if session.get(ScoringModel, v) is None)
     path = models_dir / f"{version}.skops"
     path.write_bytes(payload)
     if status == "current":

@@ -51,7 +51,7 @@ class ScoringModel(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     path: str = Field(max_length=400)
     sha256: str = Field(max_length=64)
-    status: str = code_field(10, description="current, retired or declined")
+    status: str = code_field(10, description="current, candidate, retired or declined")
     training_rows: int = 0
     metrics: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
