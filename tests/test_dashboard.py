@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fixtures import demo
 from sqlmodel import select
 
-from matching import cases, council_settings, dashboard, db, offer
+from matching import cases, council_settings, dashboard, db, mentoring, offer, pipeline
 from matching.clock import CLOCK, ZONE
 from matching.models import CareLeaver, CheckIn, Contact, Department, Match, MatchEvent, Opportunity, Outcome
 from tests.test_pages import sign_in
@@ -229,11 +229,16 @@ def test_each_count_is_the_length_of_its_list_on_the_demo_borough(engine):
     with db.session_scope(engine) as session:  # the demo allocates everyone: one young person loses their adviser
         session.execute(sa.text("UPDATE care_leavers SET personal_adviser_id = NULL WHERE id = "
                                 "(SELECT MIN(id) FROM care_leavers WHERE case_status = 'open')"))
+        # and one mentor's DBS check runs out while their mentoring goes on
+        session.execute(sa.text("UPDATE mentors SET dbs_checked_on = '2020-01-01' WHERE id = (SELECT MIN(mentor_id) "
+                                "FROM matches WHERE kind = 'mentoring' AND state IN ('approved', 'introduced', "
+                                "'active'))"))
     with db.session_scope(engine) as session:
         counts = dashboard.attention_counts(session, TODAY)
         lists = [cases.not_in_touch(session, today=TODAY), cases.pathway_reviews(session, today=TODAY),
                  cases.overdue_check_ins(session, today=TODAY), cases.no_recent_meeting(session, today=TODAY),
                  cases.waiting(session, today=TODAY), offer.missed(session, today=TODAY),
+                 pipeline.stale_matches(session, today=TODAY), mentoring.lapsed_vetting(session, today=TODAY),
                  cases.unallocated(session, today=TODAY)]
         named = [dashboard.named_list(session, count.slug, TODAY, page=None).found.total for count in counts]
     assert [count.count for count in counts] == [len(found) for found in lists] == named

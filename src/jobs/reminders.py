@@ -10,6 +10,7 @@ reminder says what the adviser's pages say. The notice gives counts and a link, 
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlmodel import Session, select
 
@@ -48,6 +49,7 @@ class ItemNotice:
 
     name: str
     listing: Callable[..., list[dict]]
+    overdue_from: Callable[[dict], date]  # the day the item became overdue
     item: Callable[[dict], str]  # what the item is, for the key: the match and since when
     subject: str
     words: Callable[[dict], str]  # the notice's line: no names, nothing sensitive
@@ -55,11 +57,13 @@ class ItemNotice:
 
 
 ITEM_NOTICES = (
-    ItemNotice("stale", pipeline.stale_matches, lambda row: f"{row['kind']}:{row['match_id']}:{row['overdue_from']}",
+    ItemNotice("stale", pipeline.stale_matches, lambda row: row["overdue_from"],
+               lambda row: f"{row['kind']}:{row['match_id']}:{row['overdue_from']}",
                "Springboard: a match is waiting for its next step",
                lambda row: f"A young person's match has had {_stale_words(row)} since "
                            f"{in_words(row['since'])}. Please record its next step or outcome."),
-    ItemNotice("vetting", mentoring.lapsed_vetting, lambda row: f"{row['check']}:{row['match_id']}:{row['lapsed_on']}",
+    ItemNotice("vetting", mentoring.lapsed_vetting, lambda row: row["lapsed_on"],
+               lambda row: f"{row['check']}:{row['match_id']}:{row['lapsed_on']}",
                "Springboard: a mentor's checks have lapsed",
                lambda row: f"A mentor's {row['check_words']} stopped counting on {in_words(row['lapsed_on'])}, "
                            "and their mentoring of a young person is still going on. Please arrange the "
@@ -72,13 +76,19 @@ def _stale_words(row: dict) -> str:
             "no_meeting": "no meeting logged"}[row["kind"]]
 
 
-def tell_items(session: Session, base: str, found: "Overdue", advisers: dict[int, User]) -> int:
+CATCH_UP = timedelta(days=31)  # items that fell overdue while the worker was down are still told, as birthdays are
+
+
+def tell_items(session: Session, base: str, found: "Overdue", advisers: dict[int, User], today: date) -> int:
     """Each item of ITEM_NOTICES' lists (as `overdue` built them) told once (the outbox key); how many notices
-    were written."""
+    were written. Only items that became overdue in the last CATCH_UP days are offered to the outbox: older
+    ones were told then, and offering the whole backlog every day grew with it."""
     managers = notifications.active_managers(session)
     written = 0
     for told in ITEM_NOTICES:
         for row in found.rows[told.listing]:
+            if today - told.overdue_from(row) > CATCH_UP:
+                continue
             adviser = advisers.get(row["personal_adviser_id"])
             people = ([adviser] if adviser else []) + (managers if told.managers_too or not adviser else [])
             for person in people:
@@ -138,7 +148,7 @@ def overdue_reminders(context: JobContext) -> str:
             subject="Springboard: young people on nobody's caseload have things overdue",
             lines=["Young people with no adviser, or one who has left, have things overdue today:", *unallocated],
             url=notifications.link(base, "/overview"))
-    written += tell_items(session, base, found, _active_advisers(session))
+    written += tell_items(session, base, found, _active_advisers(session), day)
     return f"{written} notices written for {len(advisers)} advisers"
 
 
