@@ -23,6 +23,7 @@ from matching.engine import runs
 from matching.models import CareLeaver, Contact
 from tests import factories
 from tests.engine_world import TODAY
+from tests.test_engine_runs import run_through_api
 from tests.test_pages import csrf, sign_in
 
 API = "/api/v1"
@@ -305,13 +306,13 @@ def test_a_second_match_run_is_refused_at_once_through_the_api_and_the_command_l
                                                                                     database_url):
     monkeypatch.setattr(cli, "_url", lambda: database_url)
     with _run_claimed_elsewhere(engine):
-        refused = client.post(f"{API}/match-runs")
+        refused = run_through_api(client).json()  # queued, then refused by the engine when the worker takes it
         said = CliRunner().invoke(cli.main, ["match", "run"])
-    assert refused.status_code == 409 and "already in progress" in refused.json()["detail"]
+    assert refused["status"] == "failed" and "already in progress" in refused["error"]
     assert said.exit_code == 1 and "Traceback" not in said.output
     assert said.output.strip().splitlines()[-1].startswith("Error: a match run is already in progress")
-    assert client.get(f"{API}/match-runs").json() == []  # nothing was written by either
-    assert client.post(f"{API}/match-runs").status_code == 201  # the claim ended with its holder
+    assert [run["status"] for run in client.get(f"{API}/match-runs").json()] == ["failed"]  # no run was written
+    assert run_through_api(client).json()["status"] == "finished"  # the claim ended with its holder
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -322,8 +323,9 @@ def test_on_sqlite_a_run_in_another_process_is_refused_and_its_death_frees_the_c
          f"{engine.url.database}-match-run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        assert client.post(f"{API}/match-runs").status_code == 409
+        refused = run_through_api(client).json()
+        assert refused["status"] == "failed" and "already in progress" in refused["error"]
     finally:
         holder.kill()  # as a crashed run: no clean-up of its own
         holder.wait()
-    assert client.post(f"{API}/match-runs").status_code == 201
+    assert run_through_api(client).json()["status"] == "finished"

@@ -39,7 +39,8 @@ def _user(session, name: str, role: str, **fields) -> User:
 def test_every_job_is_declared_with_a_schedule_and_a_description():
     jobs = registry.all_jobs()
     assert set(jobs) == {"purge_expired", "vetting_warnings", "overdue_reminders", "send_notifications", "birthdays",
-                         "nightly_matching", "close_opportunities", "weekly_digest"}
+                         "nightly_matching", "run_queued_matching", "close_opportunities", "weekly_digest", "retrain",
+                         "refresh_statistics"}
     assert all(job.cron and job.description for job in jobs.values())
     with pytest.raises(LookupError, match="no job called 'nope'"):
         registry.get("nope")

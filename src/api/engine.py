@@ -2,7 +2,8 @@
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, Field, ValidationError
@@ -13,8 +14,9 @@ from api.cases import _in_scope, today
 from api.cases import rule as case_rule
 from api.deps import UnitOfWork, actor_id
 from api.records import audit_care_leaver_reads
-from matching import council_settings, engine
-from matching.errors import InvalidInput, NotFound
+from jobs.matching import ask_worker
+from matching import council_settings, engine, match_runs
+from matching.errors import Conflict, InvalidInput, NotFound
 from matching.models import MatchRun, ScoringModel
 
 MANAGER = {"manager": Access(frozenset({"list", "read", "create", "update"}))}
@@ -28,24 +30,40 @@ class MatchRunController(Controller):
     path = "/match-runs"
     tags = ["Matching"]
 
-    @post("/", sync_to_thread=True, opt=manager("create"),
-          summary="Run the matching engine now: every proposal in one transaction (409 if a run is under way)")
-    def start(self, request: Request) -> dict[str, Any]:
-        run = engine.run(request.app.state.engine, today=today(request), actor_id=actor_id(request), source="api")
-        return run.model_dump()
+    @post("/", sync_to_thread=True, opt=manager("create"), status_code=202,
+          summary="Queue a matching run for the worker (202, Location: the run); 409 if one is queued or running",
+          description="The run is carried out by the worker, not in this request: follow the Location header "
+                      "(GET /api/v1/match-runs/{id}) until its status is `finished` (with its counts) or `failed` "
+                      "(with `error`). While it runs, `progress` gives its stage and how far it has gone.",
+          response_headers=[ResponseHeader(name="Location", description="The queued run", documentation_only=True)])
+    def start(self, request: Request, uow: NamedDependency[UnitOfWork]) -> Response[dict[str, Any]]:
+        with uow.read() as session:  # refused without a write: a run holding SQLite's writer would make it wait
+            reason = match_runs.refusal(session)
+        if reason:
+            raise Conflict(f"A matching run was not started: {reason}")
+        with uow.write() as session:
+            run = match_runs.queue(session, actor_id(request), "api")
+        ask_worker(request.app.state.settings.db_url, run.id)
+        return Response(run.model_dump(), status_code=202, headers={"Location": f"/api/v1/match-runs/{run.id}"})
 
     @get("/", sync_to_thread=True, opt=manager("list"), summary="Recent runs, newest first")
     def recent(self, uow: NamedDependency[UnitOfWork]) -> list[dict[str, Any]]:
         with uow.read() as session:
-            return [r.model_dump() for r in session.exec(select(MatchRun).order_by(MatchRun.id.desc()).limit(50))]
+            return [_run(shown) for shown in match_runs.recent(session)]
 
-    @get("/{run_id:int}", sync_to_thread=True, opt=manager("read"), summary="One run: who, when, counts, timings")
+    @get("/{run_id:int}", sync_to_thread=True, opt=manager("read"),
+         summary="One run: who, when, status (queued, running, finished or failed), progress, counts, timings")
     def read(self, uow: NamedDependency[UnitOfWork], run_id: FromPath[int]) -> dict[str, Any]:
         with uow.read() as session:
             run = session.get(MatchRun, run_id)
             if run is None:
                 raise NotFound("match run", run_id)
-            return run.model_dump()
+            return _run(match_runs.show(session, run))
+
+
+def _run(shown: match_runs.Shown) -> dict[str, Any]:
+    """The stored run, with its live progress while it runs."""
+    return {**shown.run.model_dump(), "progress": shown.progress}
 
 
 class AlternativesController(Controller):

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from matching import lifecycle, vocab
+from matching import lifecycle, notifications, vocab
 from matching.clock import ZONE, utcnow
 from matching.dates import add_months, birthday, born_by, in_words
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
@@ -373,6 +373,7 @@ def release_caseload(session: Session, adviser_id: int, *, actor_id: int | None)
             personal_adviser_id=None, updated_at=utcnow(), version=CareLeaver.version + 1))
         audit.record_access(session, actor_id=actor_id, action="update", entity="care_leaver", ids=ids,
                             route="adviser left: caseload released")
+        notifications.caseload_released(session, adviser_id, len(ids))
     session.flush()
     return len(ids)
 

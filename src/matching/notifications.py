@@ -181,6 +181,20 @@ def referral_arrived(session: Session, match: Match) -> int:
     return written
 
 
+def caseload_released(session: Session, adviser_id: int, count: int) -> int:
+    """An adviser left and their young people are on nobody's caseload: every manager is told at once, how many
+    (never who), with a link to the list to allocate them from."""
+    base, written, day = get_settings().service_url, 0, utcnow().astimezone(ZONE).date()
+    for manager in active_managers(session):
+        written += notify(session, key=f"released:{adviser_id}:{day}:{manager.id}", kind="unallocated",
+                          user=manager, subject="Springboard: young people need a new personal adviser",
+                          lines=[f"An adviser has left, and {count} young "
+                                 f"{'person is' if count == 1 else 'people are'} now on nobody's caseload. "
+                                 "Please allocate them a personal adviser."],
+                          url=link(base, "/overview/unallocated"))
+    return written
+
+
 def mentee_approved(session: Session, match: Match) -> int:
     """A mentoring match was approved: the mentor is told they have a new mentee (never who, by e-mail)."""
     mentor = session.get(Mentor, match.mentor_id)

@@ -9,6 +9,7 @@ from tests.page_rules import (
     housing,
     local_offer,
     manager,
+    match_runs,
     matches,
     mentor,
     notices,
@@ -18,7 +19,8 @@ from tests.page_rules import (
 )
 
 EVERY_ROLE = {"admin", "manager", "adviser", "mentor", "department"}
-AREAS = [sign_in, adviser, housing, matches, mentor, department, manager, admin, reports, oversight, local_offer, notices]
+AREAS = [sign_in, adviser, housing, matches, mentor, department, manager, match_runs, admin, reports, oversight,
+         local_offer, notices]
 PUBLIC = {route for area in AREAS for route in getattr(area, "PUBLIC", set())}
 PAGES = {route: allowed for area in AREAS for route, allowed in area.PAGES.items()}
 

@@ -18,7 +18,8 @@ from api.pages.adviser import ADVISERS
 from api.pages.common import done, page, pagination, roles, tell, today, version
 from api.pages.reports import attachment, audit_download
 from api.records import audit_care_leaver_reads
-from matching import council_settings, dashboard, engine, vocab
+from jobs.matching import ask_worker
+from matching import council_settings, dashboard, match_runs, vocab
 from matching.errors import DomainError
 from matching.models import MatchRun
 from matching.reports import charts, export
@@ -33,8 +34,24 @@ def overview(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
     with uow.read() as session:
         made = dashboard.recent_counts(session, today())
         last_run = session.exec(select(MatchRun).order_by(MatchRun.id.desc())).first()
+        shown_run = match_runs.show(session, last_run) if last_run else None
+        failed = failed_jobs(session)
     return page(request, "overview.html", "Overview", counts=made.counts, counted_at=made.counted_at,
-                last_run=last_run, charts=_charts(made))
+                last_run=shown_run, failed_jobs=failed, charts=_charts(made))
+
+
+def failed_jobs(session) -> list[dict[str, Any]]:
+    """The jobs whose last run failed (`jobs.runner.last_runs`, as `springboard jobs list` and the weekly
+    digest read them), each with its name in words, what it does and when it failed."""
+    from jobs import registry, runner
+
+    declared = registry.all_jobs()
+    return [{"name": name.replace("_", " ").capitalize(), "does": declared[name].description if name in declared
+             else "", "at": run.finished_at or run.started_at, "run": run, "matching": name in MATCHING_JOBS}
+            for name, run in sorted(runner.last_runs(session).items()) if run.result == "failed"]
+
+
+MATCHING_JOBS = {"nightly_matching", "run_queued_matching"}  # their failures are on the runs' own pages
 
 
 def _month(day: date) -> str:
@@ -126,18 +143,34 @@ def _list_routes(listing: dashboard.Listing) -> list[HTTPRouteHandler]:
 
 
 @post("/match-runs", sync_to_thread=True, opt=roles("manager"))
-def run_matching(request: Request) -> Redirect:
+def run_matching(request: Request, uow: NamedDependency[UnitOfWork]) -> Redirect:
+    """Queue a run for the worker and show its page: the request never runs the engine (on SQLite it would
+    hold the only writer for the whole run)."""
+    with uow.read() as session:  # refused without a write, so a run holding SQLite's writer cannot make it wait
+        reason = match_runs.refusal(session)
+        waiting = match_runs.pending(session) if reason else None
+    if reason:  # said by the run's page: a notice kept in the session would be a write, waiting for the run
+        return Redirect(f"/match-runs/{waiting.id}", query_params={"refused": "yes"}, status_code=303)
     try:
-        run = engine.run(request.app.state.engine, today=today(), actor_id=actor_id(request), source="api")
+        with uow.write() as session:
+            run = match_runs.queue(session, actor_id(request), "page")
     except DomainError as error:
-        return tell(request, "/overview", f"The run did not start: {error}")
-    made = run.counts["mentoring"]["proposals"] + run.counts["opportunity"]["proposals"]
-    return done(request, "/overview", f"Matching run {run.id} made {made} proposals")
+        return tell(request, "/match-runs", str(error))
+    asked = ask_worker(request.app.state.settings.db_url, run.id)
+    return done(request, f"/match-runs/{run.id}", f"Matching run {run.id} is queued") if asked else \
+        tell(request, f"/match-runs/{run.id}", asked_too_late(run.id))
+
+
+def asked_too_late(run_id: int) -> str:
+    return (f"Matching run {run_id} is queued, but the worker could not be asked to start it now; it starts at the "
+            "worker's next hourly look.")
 
 
 NUMBERS = [("referrals_per_place", "Proposals per free place of an opportunity"),
            ("opportunities_per_person", "New opportunity proposals per young person per run"),
            ("max_distance_km", "Never propose anything further than (km)"),
+           ("coverage_bonus", "Total score a run may give up to give one more young person a first proposal (0 to 1; "
+                              "each run they are passed over adds as much again; 0: the best pairs only)"),
            ("not_in_touch_weeks", "Not in touch after (weeks without contact)"),
            ("waiting_weeks", "Waiting too long after (weeks without an approved match)"),
            ("no_meeting_days", "Flag mentoring with no meeting for (days)"),

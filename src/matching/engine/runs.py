@@ -79,7 +79,7 @@ def _record(session: Session, queued_id: int | None, **given: Any) -> MatchRun:
         return MatchRun(**given)
     record = session.get(MatchRun, queued_id)
     if record is None or record.status not in ("queued", "running"):
-        raise NotFound(f"no queued matching run {queued_id}")
+        raise NotFound("queued matching run", queued_id)
     return record
 
 
