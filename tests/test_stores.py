@@ -67,3 +67,32 @@ def test_a_session_idle_past_its_timeout_is_signed_out(browser, engine):
         assert browser.get("/caseload", follow_redirects=False).status_code == 200
     with CLOCK.fixed(datetime(2026, 11, 24, 1, 0, tzinfo=UTC)):
         assert browser.get("/caseload", follow_redirects=False).headers["location"].startswith("/sign-in")
+
+
+def test_a_page_view_does_not_wait_for_a_long_write_to_renew_its_session(browser, engine, database_url):
+    """A matching run can hold SQLite's only writer for a minute: a view then goes ahead without renewing its
+    session (a later one renews it), instead of queueing behind the run. PostgreSQL has no single writer."""
+    with CLOCK.fixed(datetime(2026, 11, 23, 9, 0, tzinfo=UTC)):
+        assert sign_in(browser, "adviser").status_code == 303
+    (key, signed_in_until), = _session_rows(engine).items()
+    holding, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with db.session_scope(db.writer(engine)):
+            holding.set()
+            release.wait(timeout=60)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    try:
+        assert holding.wait(timeout=30)
+        with CLOCK.fixed(datetime(2026, 11, 23, 9, 5, tzinfo=UTC)):
+            assert browser.get("/caseload").status_code == 200
+    finally:
+        release.set()
+        writer.join()
+    if database_url.startswith("sqlite"):
+        assert _session_rows(engine) == {key: signed_in_until}  # not renewed while the writer was busy
+    with CLOCK.fixed(datetime(2026, 11, 23, 9, 6, tzinfo=UTC)):
+        assert browser.get("/caseload").status_code == 200
+    assert _session_rows(engine)[key] > signed_in_until  # the next view renews it

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from matching import db
 from matching.clock import utcnow
+from matching.errors import DatabaseBusy
 from matching.models import StoredValue
 
 TABLE = StoredValue.__table__
@@ -72,9 +73,20 @@ class DatabaseStore(Store):
             return None
         renewed = utcnow() + _delta(renew_for) if renew_for else None
         if renewed and row.expires_at is not None and renewed - row.expires_at >= RENEW_AFTER:
-            with db.session_scope(db.writer(self.engine)) as session:
-                session.execute(sa.update(TABLE).where(TABLE.c.key == self.prefix + key).values(expires_at=renewed))
+            self._renew(key, renewed, row.expires_at)
         return row.value
+
+    def _renew(self, key: str, renewed, expires_at) -> None:
+        """Slide the expiry, unless another write holds SQLite's writer (a matching run can for a minute): then
+        the view goes ahead unrenewed, and a later view renews, unless the session is within a minute of
+        expiring, which is worth waiting for."""
+        near_expiry = expires_at - utcnow() < RENEW_AFTER
+        try:
+            with db.session_scope(db.writer(self.engine, wait=None if near_expiry else 0)) as session:
+                session.execute(sa.update(TABLE).where(TABLE.c.key == self.prefix + key).values(expires_at=renewed))
+        except DatabaseBusy:
+            if near_expiry:
+                raise
 
     def _delete(self, key: str) -> None:
         with db.session_scope(db.writer(self.engine)) as session:

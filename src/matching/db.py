@@ -89,9 +89,11 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def writer(engine: sa.Engine) -> sa.Engine:
-    """The same pool, for units of work that write (PostgreSQL ignores the option)."""
-    return engine.execution_options(writer=True)
+def writer(engine: sa.Engine, wait: float | None = None) -> sa.Engine:
+    """The same pool, for units of work that write (PostgreSQL ignores the option). `wait`: how long, at most,
+    to wait for SQLite's writer before DatabaseBusy (default WRITE_WAIT_SECONDS; 0 for a write that may be
+    skipped, such as renewing a session while a matching run holds the writer)."""
+    return engine.execution_options(writer=True, writer_wait=WRITE_WAIT_SECONDS if wait is None else wait)
 
 
 @lru_cache
@@ -115,8 +117,8 @@ def _lock_file(database: str) -> int:
     return _LOCK_FILES[key]
 
 
-def _busy() -> DatabaseBusy:
-    return DatabaseBusy(f"the database stayed busy for {WRITE_WAIT_SECONDS} s; try again")
+def _busy(waited: float = WRITE_WAIT_SECONDS) -> DatabaseBusy:
+    return DatabaseBusy(f"the database stayed busy for {waited:g} s; try again")
 
 
 @contextmanager
@@ -128,7 +130,7 @@ def _file_turn(database: str, deadline: float) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             break
         except BlockingIOError:
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 raise _busy() from None
             time.sleep(pause)
             pause = min(pause * 2, 0.002)
@@ -140,10 +142,11 @@ def _file_turn(database: str, deadline: float) -> Iterator[None]:
 
 @contextmanager
 def _writer_turn(engine: sa.Engine) -> Iterator[None]:
-    deadline = time.monotonic() + WRITE_WAIT_SECONDS
+    wait = engine.get_execution_options().get("writer_wait", WRITE_WAIT_SECONDS)
+    deadline = time.monotonic() + wait
     lock = _SQLITE_WRITERS.setdefault(str(engine.url), threading.Lock())
-    if not lock.acquire(timeout=WRITE_WAIT_SECONDS):
-        raise _busy()
+    if not (lock.acquire(timeout=wait) if wait > 0 else lock.acquire(blocking=False)):
+        raise _busy(wait)
     database = engine.url.database
     try:
         with _file_turn(database, deadline) if database and database != ":memory:" else nullcontext():
