@@ -197,11 +197,19 @@ def import_(kind: str, path: Path, as_email: str | None) -> None:
     from matching import db
     from matching.imports import ImportFailed, import_file
 
+    live = sys.stderr.isatty()
+
+    def show(progress) -> None:  # counts only, nothing from the rows; one updating line on a terminal
+        of = f" of {progress.total:,}" if progress.total else ""
+        line = f"{path.name}: {progress.stage} {progress.done:,}{of} rows"
+        click.echo(f"\r{line}" if live else line, err=True, nl=progress.finished or not live)
+
     engine = db.writer(db.engine_for(_url()))
     try:
         with db.session_scope(engine) as session:
             actor = _importer(session, as_email) if as_email else None
-            report = import_file(session, kind, path, actor_id=actor, route=f"springboard import {kind}")
+            report = import_file(session, kind, path, actor_id=actor, route=f"springboard import {kind}",
+                                 progress=show)
         db.analyze(engine)
     except ImportFailed as failure:
         for error in failure.errors:
@@ -482,7 +490,8 @@ def match_fairness() -> None:
         click.echo(json.dumps(engine.fairness(session), indent=2))
 
 
-@main.group(name="report", help="Reports: the cohort, and the statutory care-leaver return (SSDA903 OC3).")
+@main.group(name="report", help="Reports: the cohort, matching and outcomes, and the statutory care-leaver return "
+                                 "(SSDA903 OC3).")
 def report_group() -> None:
     pass
 
@@ -527,19 +536,42 @@ def report_oc3(year: int, output: Path | None, with_errors: bool) -> None:
     _write(export.csv_text(oc3.file_rows(result)), output)
 
 
-@report_group.command(name="cohort", help="The cohort report (small numbers withheld) as CSV or XLSX.")
-@click.option("--format", "file_format", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), callback=_output_file,
-              help="Write here (default: standard output; XLSX needs a file).")
-def report_cohort(file_format: str, output: Path | None) -> None:
-    from matching import db
-    from matching.reports import cohort, export
+def _report_command(report) -> click.Command:
+    """`springboard report NAME` for one table report (matching/reports/catalogue.py)."""
+    def write(file_format: str, output: Path | None, year: int | None = None) -> None:
+        from matching import db
+        from matching.reports import export, oc3
 
-    if file_format == "xlsx" and output is None:
-        raise click.BadParameter("an XLSX workbook needs a file to go to", param_hint="--output")
-    engine = db.engine_for(_url())
-    with db.session_scope(engine) as session:
-        rows = cohort.flat_rows(cohort.cohort(session, today=clock.today()))
-    with db.session_scope(db.writer(engine)) as session:
-        export.record_download(session, report="cohort", actor_id=None, route="cli report cohort")
-    _write(export.xlsx_bytes(rows, "Cohort") if file_format == "xlsx" else export.csv_text(rows), output)
+        offered = oc3.years_offered(clock.today())
+        if year is not None and year not in offered:
+            raise click.BadParameter(f"must be a year from {offered[-1]} to {offered[0]}", param_hint="--year")
+        if file_format == "xlsx" and output is None:
+            raise click.BadParameter("an XLSX workbook needs a file to go to", param_hint="--output")
+        year = (year or offered[0]) if report.yearly else None
+        engine = db.engine_for(_url())
+        with db.session_scope(engine) as session:
+            rows = report.rows(session, year, clock.today())
+        with db.session_scope(db.writer(engine)) as session:
+            export.record_download(session, report=report.audit_name, actor_id=None, period=year,
+                                   route=f"cli report {report.name}")
+        _write(export.xlsx_bytes(rows, report.title) if file_format == "xlsx" else export.csv_text(rows), output)
+
+    options = [click.Option(["--format", "file_format"], type=click.Choice(["csv", "xlsx"]), default="csv",
+                            show_default=True),
+               click.Option(["--output"], type=click.Path(dir_okay=False, path_type=Path), callback=_output_file,
+                            help="Write here (default: standard output; XLSX needs a file).")]
+    if report.yearly:
+        options.append(click.Option(["--year"], type=int, help="The year's end: 2026 for 1 April 2025 to 31 March "
+                                                               "2026 (default: the year in progress)."))
+    return click.Command(report.name, callback=write, params=options,
+                         help=f"{report.title} (small numbers withheld), as CSV or XLSX.")
+
+
+def _report_commands() -> None:
+    from matching.reports.catalogue import REPORTS
+
+    for report in REPORTS.values():
+        report_group.add_command(_report_command(report))
+
+
+_report_commands()

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect, Template
 
 from api.deps import UnitOfWork, actor_id, client_address
@@ -13,7 +14,18 @@ from api.forms import Form
 from api.pages.common import page, roles, tell, today
 from api.records import audit_care_leaver_access, audit_care_leaver_reads
 from matching import vocab
-from matching.reports import annual, charts, cohort, export, housing, keeping_in_touch, local_offer, oc3, outcomes
+from matching.reports import (
+    annual,
+    catalogue,
+    charts,
+    cohort,
+    export,
+    housing,
+    keeping_in_touch,
+    local_offer,
+    oc3,
+    outcomes,
+)
 
 MANAGERS = roles("manager")
 
@@ -55,21 +67,6 @@ def audit_download(request: Request, uow: UnitOfWork, report: str, ids: list[int
 def attachment(content: str | bytes, media_type: str, name: str) -> Response:
     return Response(content=content, media_type=media_type,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-@get("/reports/cohort.csv", sync_to_thread=True, opt=MANAGERS)
-def cohort_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
-    report = _cohort(uow)
-    audit_download(request, uow, "cohort", [])
-    return attachment(export.csv_text(cohort.flat_rows(report)), export.CSV_TYPE, f"cohort-{report.on.isoformat()}.csv")
-
-
-@get("/reports/cohort.xlsx", sync_to_thread=True, opt=MANAGERS)
-def cohort_xlsx(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
-    report = _cohort(uow)
-    audit_download(request, uow, "cohort", [])
-    return attachment(export.xlsx_bytes(cohort.flat_rows(report), "Cohort"), export.XLSX_TYPE,
-                 f"cohort-{report.on.isoformat()}.xlsx")
 
 
 # The statutory return (OC3) --------------------------------------------------------------------------------
@@ -165,29 +162,6 @@ def outcomes_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Templ
                 charts=_outcome_charts(report), in_progress=year == oc3.years_offered(today())[0], **context)
 
 
-def _outcomes_download(request: Request, uow: UnitOfWork, file_format: str) -> Response | Redirect:
-    year, form = _outcomes_year(request)
-    if year is None:
-        return tell(request, "/reports/outcomes", f"The file was not produced: {form.errors['year']}")
-    with uow.read() as session:
-        rows = outcomes.flat_rows(outcomes.outcomes(session, year))
-    audit_download(request, uow, "outcomes", [], period=year)
-    name = f"outcomes-{year - 1}-{year}"
-    if file_format == "xlsx":
-        return attachment(export.xlsx_bytes(rows, "Outcomes"), export.XLSX_TYPE, f"{name}.xlsx")
-    return attachment(export.csv_text(rows), export.CSV_TYPE, f"{name}.csv")
-
-
-@get("/reports/outcomes.csv", sync_to_thread=True, opt=MANAGERS)
-def outcomes_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
-    return _outcomes_download(request, uow, "csv")
-
-
-@get("/reports/outcomes.xlsx", sync_to_thread=True, opt=MANAGERS)
-def outcomes_xlsx(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
-    return _outcomes_download(request, uow, "xlsx")
-
-
 # Keeping in touch and following up ---------------------------------------------------------------------
 
 def _keeping_in_touch(uow: UnitOfWork) -> keeping_in_touch.KeepingInTouch:
@@ -208,14 +182,6 @@ def keeping_in_touch_report(request: Request, uow: NamedDependency[UnitOfWork]) 
                 chart=chart)
 
 
-@get("/reports/keeping-in-touch.csv", sync_to_thread=True, opt=MANAGERS)
-def keeping_in_touch_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
-    report = _keeping_in_touch(uow)
-    audit_download(request, uow, "keeping_in_touch", [])
-    return attachment(export.csv_text(keeping_in_touch.flat_rows(report)), export.CSV_TYPE,
-                      f"keeping-in-touch-{today().isoformat()}.csv")
-
-
 # The local offer -------------------------------------------------------------------------------------------
 
 def _local_offer(uow: UnitOfWork) -> local_offer.OfferReport:
@@ -231,14 +197,6 @@ def local_offer_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Te
                              "Bar chart of the 'Taken up' column of the table below it.", taken)
     return page(request, "reports/local_offer.html", "The local offer: told, applied, taken up", report=report,
                 chart=chart)
-
-
-@get("/reports/local-offer.csv", sync_to_thread=True, opt=MANAGERS)
-def local_offer_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response:
-    report = _local_offer(uow)
-    audit_download(request, uow, "local_offer", [])
-    return attachment(export.csv_text(local_offer.flat_rows(report)), export.CSV_TYPE,
-                      f"local-offer-{report.on.isoformat()}.csv")
 
 
 # Housing -------------------------------------------------------------------------------------------------
@@ -259,17 +217,6 @@ def housing_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Templa
     return page(request, "reports/housing.html", "Housing", report=report, chart=chart, **context)
 
 
-@get("/reports/housing.csv", sync_to_thread=True, opt=MANAGERS)
-def housing_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
-    year, form = _outcomes_year(request)
-    if year is None:
-        return tell(request, "/reports/housing", f"The file was not produced: {form.errors['year']}")
-    with uow.read() as session:
-        rows = housing.flat_rows(housing.housing(session, year, today=today()))
-    audit_download(request, uow, "housing", [], period=year)
-    return attachment(export.csv_text(rows), export.CSV_TYPE, f"housing-{year - 1}-{year}.csv")
-
-
 # The annual report -----------------------------------------------------------------------------------------
 
 @get("/reports/annual", sync_to_thread=True, opt=MANAGERS)
@@ -285,6 +232,39 @@ def annual_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Templat
                 **context)
 
 
-ROUTES = [reports_index, cohort_report, cohort_csv, cohort_xlsx, oc3_report, oc3_csv, outcomes_report, outcomes_csv,
-          outcomes_xlsx, keeping_in_touch_report, keeping_in_touch_csv, local_offer_report, local_offer_csv,
-          annual_report, housing_report, housing_csv]
+# Every table report's downloads (matching/reports/catalogue.py) ------------------------------------------
+
+def _download(request: Request, uow: UnitOfWork, report: catalogue.TableReport,
+              file_format: str) -> Response | Redirect:
+    year = None
+    if report.yearly:
+        year, form = _outcomes_year(request)
+        if year is None:
+            return tell(request, f"/reports/{report.name}", f"The file was not produced: {form.errors['year']}")
+    with uow.read() as session:
+        rows = report.rows(session, year, today())
+    audit_download(request, uow, report.audit_name, [], period=year)
+    name = catalogue.file_name(report, year, today(), file_format)
+    if file_format == "xlsx":
+        return attachment(export.xlsx_bytes(rows, report.title), export.XLSX_TYPE, name)
+    return attachment(export.csv_text(rows), export.CSV_TYPE, name)
+
+
+def _download_routes(report: catalogue.TableReport) -> list[HTTPRouteHandler]:
+    """A report's CSV and XLSX at /reports/NAME.csv and /reports/NAME.xlsx."""
+    key = report.audit_name
+
+    @get(f"/reports/{report.name}.csv", sync_to_thread=True, opt=MANAGERS, name=f"report_{key}_csv")
+    def as_csv(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
+        return _download(request, uow, report, "csv")
+
+    @get(f"/reports/{report.name}.xlsx", sync_to_thread=True, opt=MANAGERS, name=f"report_{key}_xlsx")
+    def as_xlsx(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
+        return _download(request, uow, report, "xlsx")
+
+    return [as_csv, as_xlsx]
+
+
+ROUTES = [reports_index, cohort_report, oc3_report, oc3_csv, outcomes_report, keeping_in_touch_report,
+          local_offer_report, annual_report, housing_report,
+          *(route for report in catalogue.REPORTS.values() for route in _download_routes(report))]
