@@ -138,6 +138,38 @@ def test_impossible_dates_are_refused_with_the_reason(session, tmp_path):
     assert "before 1990" in found[(3, "date_of_birth")] and "younger than 14" in found[(4, "date_of_birth")]
 
 
+@pytest.mark.parametrize(("serial", "expected"), [
+    ("1", date(1900, 1, 1)), ("59", date(1900, 2, 28)), ("61", date(1900, 3, 1)),  # either side of 29 Feb 1900
+    ("45000", date(2023, 3, 15)), ("38415.75", date(2005, 3, 4)), ("73050", date(2099, 12, 31))])
+def test_an_excel_date_number_is_read_in_the_1900_date_system(serial, expected):
+    assert day(serial) == expected
+
+
+def test_date_numbers_in_a_workbook_are_read_as_excel_dates(session, tmp_path):
+    # A General-formatted number, a text cell holding the number, a date and time as a fraction of a day.
+    header = ["case_reference", "first_name", "date_of_birth", "leaving_care_category", "last_contact_on",
+              "pathway_plan_reviewed_on"]
+    import_file(session, "care-leavers", write(tmp_path / "numbers.xlsx", header,
+                                               [["CL1", "Amina", 38415, "Former relevant", "46300", 46000.5]]))
+    amina = person(session)
+    assert (amina.date_of_birth, amina.last_contact_on, amina.pathway_plan_reviewed_on) == (
+        date(2005, 3, 4), date(2026, 10, 5), date(2025, 12, 9))
+
+
+def test_date_numbers_that_are_no_real_day_are_refused_with_row_and_column(session, tmp_path):
+    header = ["case_reference", "first_name", "date_of_birth", "leaving_care_category", "last_contact_on",
+              "pathway_plan_reviewed_on"]
+    rows = [["CL1", "Amina", 60, "Former relevant", None, None],
+            ["CL2", "Kai", 38415, "Former relevant", 0, None],
+            ["CL3", "Ola", 38415, "Former relevant", None, 80000]]
+    found = problems(session, "care-leavers", write(tmp_path / "numbers.xlsx", header, rows))
+    assert set(found) == {(2, "date_of_birth"), (3, "last_contact_on"), (4, "pathway_plan_reviewed_on")}
+    assert "Excel's 29 February 1900, a day that did not exist" in found[(2, "date_of_birth")]
+    assert "before 1900" in found[(3, "last_contact_on")]
+    assert "11 January 2119, after 2099" in found[(4, "pathway_plan_reviewed_on")]
+    assert session.exec(select(CareLeaver)).first() is None
+
+
 # --- Headers ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])

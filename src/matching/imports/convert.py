@@ -6,7 +6,7 @@ for a value (the aliases live beside the code lists in matching/vocab.py) and, w
 says what it accepts."""
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from matching import clock, dates, vocab
@@ -53,8 +53,32 @@ _DATE_PATTERNS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d-%m-%y", "%d.%m.%Y", "%
 _SSD_NONE = date(1900, 1, 1)  # what SSD extracts write for "no date" (SQL Server's zero date)
 
 
+# An Excel date is a count of days (the time of day as a fraction) in the 1900 date system. Excel copies
+# Lotus 1-2-3 in counting a 29 February 1900 (serial 60), a day that never was: serials before it count from
+# 31 December 1899, those after it from 30 December 1899. A sheet shows the number when the cell's format
+# is "General" or text, or when an export has lost the format.
+_EXCEL_SERIAL = re.compile(r"^\d{1,6}(?:\.\d+)?$")
+_EXCEL_LEAP_BUG = 60
+EXCEL_LAST = date(2099, 12, 31)  # later than any date a record holds: a bigger number is not a date
+
+
+def excel_day(text: str) -> date:
+    serial = int(float(text))  # the time of day, if any, is not kept
+    if serial < 1:
+        raise ValueError(f"'{text}' read as an Excel date is before 1900: is it the right column?")
+    if serial == _EXCEL_LEAP_BUG:
+        raise ValueError(f"'{text}' is Excel's 29 February 1900, a day that did not exist: type the date")
+    when = date(1899, 12, 31 if serial < _EXCEL_LEAP_BUG else 30) + timedelta(days=serial)
+    if when > EXCEL_LAST:
+        raise ValueError(f"'{text}' read as an Excel date is {when:%d %B %Y}, after {EXCEL_LAST.year}: "
+                         "is it the right column?")
+    return when
+
+
 def day(text: str) -> date:
     text = " ".join(text.split())
+    if _EXCEL_SERIAL.match(text):
+        return excel_day(text)
     try:  # 2026-11-01, 2026-11-01T09:30:00Z, 2026-11-01 00:00:00.000 (SQL Server datetime)
         return datetime.fromisoformat(text).date()
     except ValueError:
@@ -65,7 +89,7 @@ def day(text: str) -> date:
         except ValueError:
             continue
     raise ValueError(f"'{text}' is not a date (accepted: 2005-03-04, 04/03/2005, 04/03/05, 4 Mar 2005, "
-                     "04-Mar-2005, 04.03.2005)")
+                     "04-Mar-2005, 04.03.2005, an Excel date number such as 38415)")
 
 
 def past_day(text: str) -> date:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from matching.imports import convert
 
@@ -32,7 +33,15 @@ class Layout:
         """The column a person would fix for a problem with `field_name` (ids are looked up from codes)."""
         field_name = {"department_id": "department_code", "personal_adviser_id": "personal_adviser"}.get(
             field_name, field_name)
-        return next((col for col, spec in self.columns.items() if spec.field == field_name), field_name)
+        return self._column_of_field.get(field_name, field_name)
+
+    @cached_property
+    def _column_of_field(self) -> dict[str, str]:
+        """Each field's first column (asked for on every row that has an accommodation)."""
+        found: dict[str, str] = {}
+        for column, spec in self.columns.items():
+            found.setdefault(spec.field, column)
+        return found
 
 
 def _cols(**spec: Callable[[str], object] | str | tuple[str, Callable[[str], object]]) -> dict[str, Column]:
