@@ -49,6 +49,8 @@ EXPECTED = {
     ("POST", "/api/v1/care-leavers/{care_leaver_id:int}/kept-open"): {"manager", "adviser"},
     ("GET", "/api/v1/attention/birthdays"): {"manager", "adviser"},
     ("GET", "/api/v1/attention/unallocated"): {"manager", "adviser"},
+    ("GET", "/api/v1/attention/stale-matches"): {"manager", "adviser"},
+    ("GET", "/api/v1/attention/lapsed-vetting"): {"manager", "adviser"},
     ("GET", "/api/v1/attention/not-in-touch"): {"manager", "adviser"},
     ("GET", "/api/v1/attention/pathway-reviews"): {"manager", "adviser"},
     ("GET", "/api/v1/attention/waiting"): {"manager", "adviser"},

@@ -57,6 +57,9 @@ def _examples(engine) -> dict[str, str]:
                               "WHERE email = 'department@northbridge.example.gov.uk') ORDER BY id LIMIT 1"),
         "mentor_id": one("SELECT id FROM mentors WHERE status = 'pending' ORDER BY id LIMIT 1"),
         "item_id": one("SELECT id FROM offer_items ORDER BY id LIMIT 1"),
+        "run_id": one("SELECT MAX(id) FROM match_runs"),
+        "application_id": one(f"SELECT h.id FROM housing_applications h JOIN care_leavers c ON c.id = h.care_leaver_id "
+                              f"WHERE c.personal_adviser_id = {adviser} ORDER BY h.id LIMIT 1"),
         "user_id": one(f"SELECT {adviser}"),
         "department_id": one("SELECT id FROM departments ORDER BY id LIMIT 1"),
         "token_id": one("SELECT COALESCE(MAX(id), 1) FROM api_tokens"),

@@ -93,7 +93,7 @@ def writer(engine: sa.Engine, wait: float | None = None) -> sa.Engine:
     """The same pool, for units of work that write (PostgreSQL ignores the option). `wait`: how long, at most,
     to wait for SQLite's writer before DatabaseBusy (default WRITE_WAIT_SECONDS; 0 for a write that may be
     skipped, such as renewing a session while a matching run holds the writer)."""
-    return engine.execution_options(writer=True, writer_wait=WRITE_WAIT_SECONDS if wait is None else wait)
+    return engine.execution_options(writer=True, writer_wait=wait)
 
 
 @lru_cache
@@ -142,7 +142,8 @@ def _file_turn(database: str, deadline: float) -> Iterator[None]:
 
 @contextmanager
 def _writer_turn(engine: sa.Engine) -> Iterator[None]:
-    wait = engine.get_execution_options().get("writer_wait", WRITE_WAIT_SECONDS)
+    wait = engine.get_execution_options().get("writer_wait")
+    wait = WRITE_WAIT_SECONDS if wait is None else wait
     deadline = time.monotonic() + wait
     lock = _SQLITE_WRITERS.setdefault(str(engine.url), threading.Lock())
     if not (lock.acquire(timeout=wait) if wait > 0 else lock.acquire(blocking=False)):
