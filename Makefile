@@ -20,7 +20,7 @@ run: install
 	$(BIN)/springboard db upgrade
 	$(BIN)/springboard demo
 	$(BIN)/springboard match run
-	SECURE_COOKIES=false $(BIN)/springboard serve --host 127.0.0.1 --port 8000
+	SECURE_COOKIES=false SCHEDULER_IN_SERVE=true $(BIN)/springboard serve --host 127.0.0.1 --port 8000
 
 # The whole suite, on SQLite and PostgreSQL, with browser tests in Debian's Chromium.
 test: install
