@@ -2,6 +2,7 @@
 and XLSX) and the statutory care-leaver return (SSDA903 OC3), checked against the DfE's rules before its file
 is produced. The figures and rules are in matching/reports; docs/reports.md describes them."""
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response, get
@@ -152,14 +153,21 @@ def _outcome_charts(report: outcomes.OutcomesReport) -> dict[str, str]:
 
 @get("/reports/outcomes", sync_to_thread=True, opt=MANAGERS)
 def outcomes_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
-    year, form = _outcomes_year(request)
-    context: dict[str, Any] = {"form": form, "years": _year_choices()}
-    if year is None:
-        return page(request, "reports/outcomes.html", "Matching and outcomes", report=None, **context)
-    with uow.read() as session:
-        report = outcomes.outcomes(session, year)
+    report, context = _for_year(request, uow, outcomes.outcomes)
     return page(request, "reports/outcomes.html", "Matching and outcomes", report=report,
-                charts=_outcome_charts(report), in_progress=year == oc3.years_offered(today())[0], **context)
+                charts=_outcome_charts(report) if report else None, **context)
+
+
+def _for_year(request: Request, uow: UnitOfWork, build: Callable[..., Any]) -> tuple[Any, dict[str, Any]]:
+    """A yearly report for the year asked for (the year in progress unless another is), or None when the year
+    is refused (the form then carries the field's error); and the year picker's context."""
+    year, form = _outcomes_year(request)
+    context: dict[str, Any] = {"form": form, "years": _year_choices(),
+                               "in_progress": year == oc3.years_offered(today())[0]}
+    if year is None:
+        return None, context
+    with uow.read() as session:
+        return build(session, year), context
 
 
 # Keeping in touch and following up ---------------------------------------------------------------------
@@ -203,33 +211,26 @@ def local_offer_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Te
 
 @get("/reports/housing", sync_to_thread=True, opt=MANAGERS)
 def housing_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
-    year, form = _outcomes_year(request)
-    context: dict[str, Any] = {"form": form, "years": _year_choices(), "no_history": housing.NO_HISTORY}
-    if year is None:
-        return page(request, "reports/housing.html", "Housing", report=None, **context)
-    with uow.read() as session:
-        report = housing.housing(session, year, today=today())
-    table = report.accommodation
-    chart = charts.grouped_bar_chart(
+    report, context = _for_year(request, uow, lambda session, year: housing.housing(session, year, today=today()))
+    return page(request, "reports/housing.html", "Housing", report=report, no_history=housing.NO_HISTORY,
+                chart=_accommodation_chart(report.accommodation) if report else None, **context)
+
+
+def _accommodation_chart(table: outcomes.CountTable) -> str:
+    return charts.grouped_bar_chart(
         "chart-accommodation", table.title, f"Grouped bar chart of the table '{table.title}' below it.",
         table.columns, [(row, [cell.shown for cell in cells]) for row, cells in zip(table.rows, table.table.cells,
                                                                                     strict=True)])
-    return page(request, "reports/housing.html", "Housing", report=report, chart=chart, **context)
 
 
 # The annual report -----------------------------------------------------------------------------------------
 
 @get("/reports/annual", sync_to_thread=True, opt=MANAGERS)
 def annual_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
-    year, form = _outcomes_year(request)
-    context: dict[str, Any] = {"form": form, "years": _year_choices(), "words": annual.in_words}
-    if year is None:
-        return page(request, "reports/annual.html", "Annual report", report=None, **context)
-    with uow.read() as session:
-        report = annual.annual(session, year, today=today())
-    return page(request, "reports/annual.html", f"Annual report: {report.outcomes.year.short}", report=report,
-                charts=_outcome_charts(report.outcomes), in_progress=year == oc3.years_offered(today())[0],
-                **context)
+    report, context = _for_year(request, uow, lambda session, year: annual.annual(session, year, today=today()))
+    title = f"Annual report: {report.outcomes.year.short}" if report else "Annual report"
+    return page(request, "reports/annual.html", title, report=report, words=annual.in_words,
+                charts=_outcome_charts(report.outcomes) if report else None, **context)
 
 
 # Every table report's downloads (matching/reports/catalogue.py) ------------------------------------------
