@@ -64,3 +64,8 @@ def utcnow() -> datetime:
 
 def today() -> date:
     return CLOCK.today()
+
+
+def london_day(at: datetime) -> date:
+    """The day a stored moment fell on in London (stored times are UTC)."""
+    return at.astimezone(ZONE).date()

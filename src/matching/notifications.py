@@ -44,7 +44,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from matching import db
-from matching.clock import ZONE, utcnow
+from matching.clock import ZONE, today, utcnow
 from matching.errors import InvalidInput, NotFound
 from matching.models import Match, Mentor, Notification, Opportunity, User
 from matching.settings import get_settings
@@ -184,7 +184,7 @@ def referral_arrived(session: Session, match: Match) -> int:
 def caseload_released(session: Session, adviser_id: int, count: int) -> int:
     """An adviser left and their young people are on nobody's caseload: every manager is told at once, how many
     (never who), with a link to the list to allocate them from."""
-    base, written, day = get_settings().service_url, 0, utcnow().astimezone(ZONE).date()
+    base, written, day = get_settings().service_url, 0, today()
     for manager in active_managers(session):
         written += notify(session, key=f"released:{adviser_id}:{day}:{manager.id}", kind="unallocated",
                           user=manager, subject="Springboard: young people need a new personal adviser",

@@ -5,14 +5,13 @@ them. Every table of counts goes through `suppression.suppress`."""
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from statistics import median
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from matching import vocab
-from matching.clock import ZONE
+from matching import dashboard, vocab
 from matching.dates import add_months
 from matching.models import CareLeaver, CareLeaverStatus
 from matching.models.housing import HousingApplication
@@ -87,7 +86,7 @@ def _unsuitable_by_quarter(session: Session, year: CollectionYear, today: date) 
 
 def _unsuitable_on(session: Session, day: date) -> int | None:
     """None when no record's history reaches back to `day` (kept since migration 0016): a 0 would be untrue."""
-    after = datetime.combine(day + timedelta(days=1), time(), ZONE)
+    after = dashboard.midnight(day + timedelta(days=1))
     if session.execute(sa.select(CareLeaverStatus.id).where(CareLeaverStatus.valid_from < after).limit(1)).first() \
             is None:
         return None

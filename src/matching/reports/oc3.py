@@ -22,7 +22,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from matching.clock import ZONE
+from matching.clock import london_day
 from matching.dates import add_months, birthday
 from matching.models import CareLeaver, CareLeaverStatus, CaseEvent, Contact
 
@@ -219,16 +219,16 @@ def _turning_in_year(born: date, year: CollectionYear) -> tuple[int, date] | Non
 
 
 def _rows(session: Session, year: CollectionYear, today: date) -> tuple[list[Oc3Row], dict[str, int]]:
+    born_in_reach = (CareLeaver.date_of_birth > date(year.start.year - 22, 1, 1),
+                     CareLeaver.date_of_birth <= date(year.end.year - 17, 3, 31))
     people = session.execute(
         sa.select(CareLeaver.id, CareLeaver.case_reference, CareLeaver.first_name, CareLeaver.family_name,
                   CareLeaver.date_of_birth, CareLeaver.leaving_care_category, CareLeaver.in_touch,
                   CareLeaver.current_activity, CareLeaver.accommodation, CareLeaver.closed_at)
-        .where(CareLeaver.date_of_birth > date(year.start.year - 22, 1, 1),
-               CareLeaver.date_of_birth <= date(year.end.year - 17, 3, 31))
-        .order_by(CareLeaver.case_reference)).all()
+        .where(*born_in_reach).order_by(CareLeaver.case_reference)).all()
     left_out: dict[str, int] = defaultdict(int)
     turning = {person.id: found for person in people if (found := _turning_in_year(person.date_of_birth, year))}
-    statuses = _statuses(session, list(turning))
+    statuses = _statuses(session, sa.select(CareLeaver.id).where(*born_in_reach))
     due = []
     for person in people:
         if person.id not in turning:
@@ -250,14 +250,13 @@ def _rows(session: Session, year: CollectionYear, today: date) -> tuple[list[Oc3
     return rows, dict(left_out)
 
 
-def _statuses(session: Session, ids: list[int]) -> dict[int, list[CareLeaverStatus]]:
-    """Each person's recorded values, oldest first."""
+def _statuses(session: Session, people: sa.Select) -> dict[int, list[CareLeaverStatus]]:
+    """Each person's recorded values, oldest first, for the people `people` selects (their ids)."""
     found: dict[int, list[CareLeaverStatus]] = defaultdict(list)
-    for chunk in (ids[start:start + 900] for start in range(0, len(ids), 900)):  # under SQLite's bound limit
-        for status in session.execute(sa.select(CareLeaverStatus).where(CareLeaverStatus.care_leaver_id.in_(chunk))
-                                   .order_by(CareLeaverStatus.care_leaver_id, CareLeaverStatus.valid_from,
-                                             CareLeaverStatus.id)).scalars():
-            found[status.care_leaver_id].append(status)
+    for status in session.execute(sa.select(CareLeaverStatus).where(CareLeaverStatus.care_leaver_id.in_(people))
+                                  .order_by(CareLeaverStatus.care_leaver_id, CareLeaverStatus.valid_from,
+                                            CareLeaverStatus.id)).scalars():
+        found[status.care_leaver_id].append(status)
     return found
 
 
@@ -266,7 +265,7 @@ def _as_of(statuses: list[CareLeaverStatus], day: date, window_end: date) -> Car
     (recorded around the birthday, as the return asks); None when nothing was recorded by the window's end."""
     standing = None
     for status in statuses:
-        recorded = _local_day(status.valid_from)
+        recorded = london_day(status.valid_from)
         if recorded > window_end or (standing is not None and recorded > day):
             break
         standing = status
@@ -291,12 +290,8 @@ def _history(session: Session, ids: list[int], year: CollectionYear) -> tuple[di
             sa.select(CaseEvent.care_leaver_id, CaseEvent.at, CaseEvent.action, CaseEvent.reason_code)
             .where(CaseEvent.action.in_(("closed", "reopened"))).order_by(CaseEvent.at, CaseEvent.id)):
         if person_id in wanted:
-            events[person_id].append((_local_day(at), action, reason))
+            events[person_id].append((london_day(at), action, reason))
     return contacts, events
-
-
-def _local_day(at) -> date:
-    return at.astimezone(ZONE).date()
 
 
 def _closure_on(events: list[tuple[date, str, str]], day: date) -> str | None:
@@ -316,7 +311,7 @@ def _row(person, age: int, day: date, then: CareLeaverStatus | None, contacts: l
     stood = then or person  # the birthday's values when recorded, else today's
     died_on = next((when for when, action, code in events if action == "closed" and code == "died"), None)
     if died_on is None and person.in_touch == "DIED":
-        died_on = _local_day(person.closed_at) if person.closed_at else date.min
+        died_on = london_day(person.closed_at) if person.closed_at else date.min
         if not person.closed_at:
             notes.append(NOTE_DEATH_UNDATED)
     closure = _closure_on(events, end)

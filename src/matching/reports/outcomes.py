@@ -9,14 +9,13 @@ past year gives the same figures whatever happened since.
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from statistics import median
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from matching import vocab
-from matching.clock import ZONE
+from matching import clock, dashboard, vocab
 from matching.models import CareLeaver, Department, Match, MatchEvent, Opportunity
 from matching.reports.oc3 import CollectionYear
 from matching.reports.suppression import THRESHOLD, WITHHELD, SuppressedTable, suppress
@@ -113,15 +112,9 @@ def outcomes(session: Session, ending: int) -> OutcomesReport:
         durations=_durations(session, year), groups=groups, shares=shares)
 
 
-def _local_day(at: datetime) -> date:
-    return at.astimezone(ZONE).date()
-
-
 def _bounds(year: CollectionYear) -> tuple[datetime, datetime]:
-    """The year's first and last instants, London time, as stored (UTC-aware)."""
-    start = datetime.combine(year.start, datetime.min.time(), ZONE)
-    end = datetime.combine(year.end, datetime.max.time(), ZONE)
-    return start, end
+    """The year's first moment and the moment after its last, London time (as the overview's months)."""
+    return dashboard.midnight(year.start), dashboard.midnight(year.end + timedelta(days=1))
 
 
 # (state, match kind) -> the step its arrival reaches
@@ -131,14 +124,14 @@ STEP_OF = {(state.split("@")[0], kind): key for key, _, states in STEPS for stat
 
 def _reached(session: Session, year: CollectionYear) -> list[_Reached]:
     """Each (match, step) reached in the year, once (a match re-opened and proposed again counts once)."""
-    start, end = _bounds(year)
+    start, after = _bounds(year)
     rows = session.execute(
         sa.select(MatchEvent.match_id, MatchEvent.to_state, MatchEvent.at, Match.kind, Match.care_leaver_id,
                   Opportunity.kind.label("opportunity_kind"), Department.name.label("department"))
         .join(Match, Match.id == MatchEvent.match_id)
         .outerjoin(Opportunity, Opportunity.id == Match.opportunity_id)
         .outerjoin(Department, Department.id == Opportunity.department_id)
-        .where(MatchEvent.at >= start, MatchEvent.at <= end)
+        .where(MatchEvent.at >= start, MatchEvent.at < after)
         .order_by(MatchEvent.at, MatchEvent.id)).all()
     seen: dict[tuple[int, str], _Reached] = {}
     for row in rows:
@@ -146,7 +139,7 @@ def _reached(session: Session, year: CollectionYear) -> list[_Reached]:
         if step and (row.match_id, step) not in seen:
             kind = "mentoring" if row.kind == "mentoring" else row.opportunity_kind
             seen[row.match_id, step] = _Reached(row.match_id, kind, row.care_leaver_id, row.department, step,
-                                                _local_day(row.at))
+                                                clock.london_day(row.at))
     return list(seen.values())
 
 
@@ -205,11 +198,11 @@ def _by_department(reached: list[_Reached], departments: list[str]) -> CountTabl
 
 def _places(session: Session, year: CollectionYear) -> dict[str, int]:
     """Places offered by opportunities open at some time in the year, by department."""
-    start, end = _bounds(year)
+    start, after = _bounds(year)
     rows = session.execute(
         sa.select(Department.name, sa.func.sum(Opportunity.places))
         .join(Opportunity, Opportunity.department_id == Department.id)
-        .where(Opportunity.created_at <= end, sa.or_(Opportunity.closed_at.is_(None), Opportunity.closed_at >= start))
+        .where(Opportunity.created_at < after, sa.or_(Opportunity.closed_at.is_(None), Opportunity.closed_at >= start))
         .group_by(Department.name)).all()
     return {name: int(total or 0) for name, total in rows}
 
@@ -220,13 +213,13 @@ DURATIONS = (("Proposal to the adviser's decision", ("proposed",), ("approved", 
 
 def _durations(session: Session, year: CollectionYear) -> list[Duration]:
     """Median days between two steps, of the matches whose later step happened in the year."""
-    start, end = _bounds(year)
+    start, after = _bounds(year)
     ends = sorted({state for _, _, tos in DURATIONS for state in tos})
     events = session.execute(
         sa.select(MatchEvent.match_id, MatchEvent.to_state, MatchEvent.at, Match.kind)
         .join(Match, Match.id == MatchEvent.match_id)
-        .where(MatchEvent.at <= end, MatchEvent.match_id.in_(
-            sa.select(MatchEvent.match_id).where(MatchEvent.at >= start, MatchEvent.at <= end,
+        .where(MatchEvent.at < after, MatchEvent.match_id.in_(
+            sa.select(MatchEvent.match_id).where(MatchEvent.at >= start, MatchEvent.at < after,
                                                  MatchEvent.to_state.in_(ends))))
         .order_by(MatchEvent.match_id, MatchEvent.at, MatchEvent.id)).all()
     found = []
@@ -237,7 +230,7 @@ def _durations(session: Session, year: CollectionYear) -> list[Duration]:
             if event.to_state in froms:
                 began[event.match_id] = event.at
             elif event.to_state in tos and event.match_id in began and event.at >= start:
-                days[event.kind].append((_local_day(event.at) - _local_day(began.pop(event.match_id))).days)
+                days[event.kind].append((clock.london_day(event.at) - clock.london_day(began.pop(event.match_id))).days)
         for kind, words in (("mentoring", "Mentoring"), ("opportunity", "Opportunities")):
             taken = days.get(kind, [])
             found.append(Duration(label, words, len(taken),
@@ -249,10 +242,10 @@ def _groups(session: Session, year: CollectionYear, reached: list[_Reached]) -> 
                                                                                       list[GroupShare]]:
     """For each group of young people whose case was open at some time in the year: how many there were, and
     how many of them had a match proposed, approved, and succeeding (started or beyond) in the year."""
-    start, end = _bounds(year)
+    start, after = _bounds(year)
     people = session.execute(
         sa.select(CareLeaver.id, CareLeaver.sex, CareLeaver.ethnicity, CareLeaver.disability, CareLeaver.former_uasc)
-        .where(CareLeaver.created_at <= end,
+        .where(CareLeaver.created_at < after,
                sa.or_(CareLeaver.closed_at.is_(None), CareLeaver.closed_at >= start))).all()
     steps_of: dict[int, set[str]] = defaultdict(set)
     for item in reached:
