@@ -39,16 +39,23 @@ class Edges:
         return len(self.pi)
 
 
-def eligible_rows_and_columns(state: State, kind: str, settings: MatchingSettings) -> tuple[np.ndarray, np.ndarray]:
+def eligible_rows_and_columns(state: State, kind: str, settings: MatchingSettings,
+                              room: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """People and targets that break no person or target rule. `room` (per person position): the proposals
+    this run may still give them; those with none are dropped too, since no edge of theirs could be chosen
+    (a target with no room left is dropped by its capacity rule)."""
     n, m = len(state.people), len(state.targets[kind])
     rows = passing(state, kind, np.arange(n), np.zeros(n, dtype=np.int64), settings, "person")
     cols = passing(state, kind, np.zeros(m, dtype=np.int64), np.arange(m), settings, "target")
+    if room is not None:
+        rows = rows[room[rows] > 0]
     return rows, cols
 
 
 def generate(state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
-             progress: Progress | None = None) -> Edges:
-    rows, cols = eligible_rows_and_columns(state, kind, settings)
+             progress: Progress | None = None, room: np.ndarray | None = None) -> Edges:
+    """`room`: see `eligible_rows_and_columns`; None builds the edges of everyone eligible."""
+    rows, cols = eligible_rows_and_columns(state, kind, settings, room)
     chunks = _chunks(state, rows)
     if not chunks:
         empty = np.zeros(0, dtype=np.int64)

@@ -124,20 +124,27 @@ IN_CHUNK = 5_000  # ids per IN list: well under SQLite's and PostgreSQL's limits
 
 
 def choose(state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
-           timings: dict[str, float] | None = None, progress: Progress | None = None):
-    """The candidate edges of one kind and the mask of those the solver chose (no database needed)."""
+           timings: dict[str, float] | None = None, progress: Progress | None = None, *, limit_first: bool = True):
+    """The candidate edges of one kind and the mask of those the solver chose (no database needed).
+    `limit_first`: leave out of the candidates those with no room for another proposal (False builds their
+    edges too, as runs once did; the solver never chooses them, so the choice is the same)."""
     timings = {} if timings is None else timings
+    limit = proposal_room(state, kind, settings)
     clock = time.perf_counter()
-    edges = candidates.generate(state, kind, settings, scorer, progress)
+    edges = candidates.generate(state, kind, settings, scorer, progress, limit if limit_first else None)
     timings[f"candidates_{kind}"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    # At most one mentor, and a few opportunities, waiting for a decision at any time.
-    wanted = 1 if kind == "mentoring" else settings.opportunities_per_person
-    limit = np.maximum(wanted - state.people.proposed[kind], 0)
     chosen = solve.assign(edges.pi, edges.ti, edges.score, limit, np.maximum(state.targets[kind].remaining, 0),
                           first_bonus(state, kind, settings))
     timings[f"solve_{kind}"] = time.perf_counter() - clock
     return edges, chosen
+
+
+def proposal_room(state: State, kind: str, settings: MatchingSettings) -> np.ndarray:
+    """Per person, the proposals of the kind this run may still make them: at most one mentor, and a few
+    opportunities, waiting for a decision at any time, so those already waiting on them count against it."""
+    wanted = 1 if kind == "mentoring" else settings.opportunities_per_person
+    return np.maximum(wanted - state.people.proposed[kind], 0)
 
 
 PRIORITY_RUNS = 52  # each run passed over adds one more coverage bonus, for up to a year of weekly runs

@@ -80,7 +80,14 @@ def _referrals_of(viewer: Any, *columns: Any, profiles: bool = True) -> sa.Selec
     return (sa.select(*columns, *_LISTED, *(_PROFILE if profiles else ())).select_from(Match)
             .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
             .join(Opportunity, Opportunity.id == Match.opportunity_id)
-            .where(*_referral_conditions(viewer)))
+            .where(*_referral_conditions(viewer), *_own_opportunities(viewer)))
+
+
+def _own_opportunities(viewer: Any) -> list[Any]:
+    """The department's own opportunities again, on the joined table: the scope already implies it, but without
+    it PostgreSQL read all 5,000 opportunities by primary key to merge-join them (16 ms against 2 ms at London
+    scale for the referrals page, 3.3 ms against 1.7 ms for its summary)."""
+    return [Opportunity.department_id == viewer.department_id] if viewer.role == "department" else []
 
 
 def _referral(row: Any) -> dict[str, Any]:
@@ -121,10 +128,8 @@ def referral_summary(session: Session, viewer: Any) -> ReferralSummary:
     query applies the department's scope once, where a list of opportunities and the counts each applied it."""
     viewer = _as_viewer(viewer)
     job = (Opportunity.id, Opportunity.title, Opportunity.reference)
-    # The department's own opportunities again, on the joined table: the scope already implies it, but without it
-    # PostgreSQL read all 5,000 opportunities for their titles (3.3 ms against 1.7 ms at London scale).
     query = (sa.select(*job, Match.state, sa.func.count()).join(Opportunity, Opportunity.id == Match.opportunity_id)
-             .where(*_referral_conditions(viewer), Opportunity.department_id == viewer.department_id)
+             .where(*_referral_conditions(viewer), *_own_opportunities(viewer))
              .group_by(*job, Match.state).order_by(Opportunity.title, Opportunity.id))
     opportunities: dict[int, str] = {}
     by_opportunity: dict[int, dict[str, int]] = {}
