@@ -5,11 +5,13 @@
 Goals (issue 17): the overview is made in under 1 s, counts and charts from nothing (what the first manager
 to open it after a minute waits for), and each drill-down list answers with p95 < 150 ms under `clients`
 connections of wrk, cycling through its first, a middle and its last page (its CSV download is timed alone,
-as a file). Each figure is the median of `repeats` runs, with the range and the load average before and
+as a file); the lists behind the charts' figures (the first linked in each chart's table) are timed
+together. Each figure is the median of `repeats` runs, with the range and the load average before and
 after, because this machine is shared and its speed wanders. Results go to bench/out/dashboard.json.
 """
 
 import argparse
+import html
 import json
 import re
 import shutil
@@ -48,6 +50,15 @@ def list_paths(base: str, cookie: str, slug: str) -> list[str]:
     last = max(pages)
     return list(dict.fromkeys([f"/overview/{slug}", f"/overview/{slug}?page={max(1, last // 2)}",
                                f"/overview/{slug}?page={last}"]))
+
+
+def chart_paths(base: str, cookie: str) -> list[str]:
+    """The list behind the first figure linked in each chart's table on the overview, as a manager follows it."""
+    overview = httpx.get(f"{base}/overview", headers={"Cookie": cookie}, timeout=60).text
+    found: dict[str, str] = {}
+    for href, chart in re.findall(r'href="(/overview/charts/([a-z-]+)\?[^"]+)"', overview):
+        found.setdefault(chart, html.unescape(href))
+    return list(found.values())
 
 
 def csv_download(base: str, cookie: str, slug: str, repeats: int) -> dict:
@@ -93,6 +104,12 @@ def main() -> None:
                 results["lists"].append(row)
                 print(f"  {backend:<10} {slug:<14} {described(row)}; CSV alone median {row['csv_ms']['median']} ms",
                       flush=True)
+            paths = chart_paths(base, cookie)  # the chart drill-downs, read fresh (not kept): timed together
+            check(base, cookie, paths)
+            row = {"backend": backend, "list": "chart figures", "paths": paths} | repeated(
+                lambda: wrk(base, paths, ("Cookie", cookie), args.clients, args.seconds), args.repeats)  # noqa: B023
+            results["lists"].append(row)
+            print(f"  {backend:<10} {'chart figures':<14} {described(row)}", flush=True)
     OUT.mkdir(exist_ok=True)
     (OUT / "dashboard.json").write_text(json.dumps(results, indent=2))
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from fixtures import demo
 from sqlmodel import select
 
-from matching import cases, council_settings, dashboard, db, mentoring, offer, pipeline
+from matching import cases, council_settings, dashboard, db, mentoring, offer, pipeline, vocab
 from matching.clock import CLOCK, ZONE
 from matching.models import CareLeaver, CheckIn, Contact, Department, Match, MatchEvent, Opportunity, Outcome
 from tests.test_pages import sign_in
@@ -290,3 +290,83 @@ def test_the_overview_page_says_when_it_counted(browser, engine):
     with CLOCK.fixed(datetime(2026, 11, 23, 14, 5, tzinfo=UTC)):
         page = browser.get("/overview")
     assert page.status_code == 200 and "Counted on 23 November 2026 at 2:05pm" in page.text
+
+
+# Chart drill-downs: every figure of every chart's table is the length of the list behind it ----------------
+
+def _every_figure(session, today: date) -> list[tuple[dashboard.Figure, int]]:
+    """Each figure of the charts that count (medians are not counts), with its value as the chart gives it."""
+    found = []
+    for chart, monthly in (("by-state", dashboard.matches_by_state(session, today)),
+                           ("attention", dashboard.attention_over_time(session, today))):
+        for series, values in monthly.series.items():
+            found += [(dashboard.Figure(chart, month=start, series=series), value)
+                      for start, value in zip(monthly.months, values, strict=True)]
+    found += [(dashboard.Figure("places", department_id=row.department_id, series="Filled"), row.filled)
+              for row in dashboard.places_by_department(session, today)]
+    outcomes = dashboard.outcomes_by_kind(session, today)
+    found += [(dashboard.Figure("outcomes", kind=kind), outcomes.get(kind, 0)) for kind in vocab.OUTCOME_KINDS]
+    return found
+
+
+def _lists_are_their_figures(session, today: date) -> list[tuple[dashboard.Figure, int]]:
+    figures = _every_figure(session, today)
+    for figure, value in figures:
+        assert dashboard.read_figure(session, figure.chart, figure.query(), today) == (figure, {})  # the link
+        assert dashboard.chart_list(session, figure, today, page=None).found.total == value, figure
+    return figures
+
+
+def test_every_chart_figure_is_the_length_of_its_list(session, world):
+    figures = _lists_are_their_figures(session, TODAY)
+    assert sum(1 for _, value in figures if value) >= 15  # the small world puts someone behind many figures
+
+
+def test_every_chart_figure_is_the_length_of_its_list_on_the_demo_borough(engine):
+    assert demo.load(engine, seed=5, today=TODAY).loaded
+    with db.session_scope(engine) as session:
+        figures = _lists_are_their_figures(session, TODAY)
+    for chart in dashboard.CHART_LISTINGS:  # someone behind a figure of every chart, so 0 == 0 cannot hide a fault
+        assert any(value for figure, value in figures if figure.chart == chart), chart
+
+
+def _names(found: dashboard.NamedList) -> list[tuple]:
+    return [(row.name, row.adviser, row.days, row.on, row.detail) for row in found.found.rows]
+
+
+def test_a_figures_list_names_the_young_person_adviser_and_what_it_counted(session, world):
+    january, april, may = date(2026, 1, 1), date(2026, 4, 1), date(2026, 5, 1)
+    proposed = dashboard.chart_list(session, dashboard.Figure("by-state", month=january, series="Proposed"), TODAY)
+    assert proposed.title == "Proposed: matches in January 2026"
+    assert _names(proposed) == [("Amy Jones", "Test adviser", None, date(2026, 1, 5), "Proposed: Parks job"),
+                                ("Ben Jones", "Test adviser", None, date(2026, 1, 10), "Proposed: Parks job")]
+    parks = session.exec(select(Department).where(Department.code == "PARK")).one()
+    filled = dashboard.chart_list(session, dashboard.Figure("places", department_id=parks.id, series="Filled"), TODAY)
+    assert filled.title == "Places filled: Parks" and _names(filled) == [
+        ("Amy Jones", "Test adviser", None, date(2026, 2, 14), "Parks job")]
+    kind = dashboard.chart_list(session, dashboard.Figure("outcomes", kind="job_sustained_3m"), TODAY)
+    assert _names(kind) == [("Cara Jones", "Test other_adviser", None, date(2026, 6, 3), "Roads job")]
+    overdue = dashboard.chart_list(session, dashboard.Figure("attention", month=april, series="Check-ins overdue"),
+                                   TODAY)  # on 30 April: m1's (done 10 May) and m4's (approved on 8 April)
+    assert overdue.title == "Check-ins overdue at the end of April 2026"
+    assert [(row.name, row.days, row.on) for row in overdue.found.rows] == [
+        ("Amy Jones", (date(2026, 4, 30) - date(2026, 3, 1)).days, date(2026, 3, 1)),
+        ("Dan Jones", 10, date(2026, 4, 20))]
+    away = dashboard.chart_list(session, dashboard.Figure("attention", month=may, series="Not in touch"), TODAY)
+    end, cutoff = date(2026, 5, 31), date(2026, 5, 31) - timedelta(weeks=8)
+    expected = {f"{name} Jones" for name, (_, _, _, closed) in PEOPLE.items() if closed is None or closed.date() > end
+                if not any(cutoff <= seen <= end for seen in world.contacts[name])}
+    assert {row.name for row in away.found.rows} == expected and len(expected) >= 3
+    amy = next(row for row in away.found.rows if row.name == "Amy Jones")
+    assert (amy.on, amy.days) == (date(2026, 1, 10), (end - date(2026, 1, 10)).days)  # her last contact by then
+
+
+def test_a_figure_asked_for_wrongly_is_refused_field_by_field(session, world):
+    assert dashboard.read_figure(session, "nothing-here", {}, TODAY) == (None, {})
+    figure, errors = dashboard.read_figure(session, "by-state", {"month": "2024-01", "series": "lost"}, TODAY)
+    assert figure is None and set(errors) == {"month", "series"} and "2025-12 to 2026-11" in errors["month"]
+    assert set(dashboard.read_figure(session, "places", {"department": "99999", "series": "filled"}, TODAY)[1]) == {
+        "department"}
+    assert set(dashboard.read_figure(session, "outcomes", {"kind": "=1+1"}, TODAY)[1]) == {"kind"}
+    assert dashboard.read_figure(session, "attention", {"month": "2026-05", "series": "Not-In-Touch"}, TODAY)[0] == (
+        dashboard.Figure("attention", month=date(2026, 5, 1), series="Not in touch"))

@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from matching import cases, clock, council_settings, mentoring, offer, pipeline
+from matching import cases, clock, council_settings, mentoring, offer, pipeline, vocab
 from matching.caseload import CaseloadPage, full_name
 from matching.coltypes import UTCDateTime
 from matching.dates import add_months
-from matching.lifecycle import HOLDING
+from matching.lifecycle import HOLDING, STATE_LABELS
 from matching.models import (
     CareLeaver,
     CheckIn,
@@ -32,6 +32,7 @@ from matching.models import (
     Department,
     Match,
     MatchEvent,
+    Mentor,
     OfferItem,
     Opportunity,
     Outcome,
@@ -141,6 +142,14 @@ def named_list(session: Session, slug: str, today: date, *, page: int | None = 1
     follow_up = council_settings.load(session, council_settings.FollowUpSettings)
     rows = listing.rows(session, today, follow_up) if rows is None else rows
     labels = dict(session.execute(sa.select(OfferItem.code, OfferItem.label)).all()) if slug == "entitlements" else {}
+    return NamedList(listing, listing.title(follow_up), _named_page(
+        session, rows, page, per_page, lambda row, person: _days_and_date(slug, row, person, today, labels)))
+
+
+def _named_page(session: Session, rows: list[dict], page: int | None, per_page: int,
+                described: Callable[[dict, Any], tuple[int | None, date | None, str]]) -> CaseloadPage:
+    """One page of `rows` (every row when `page` is None; a page past the end is the last), each named with
+    the young person's and adviser's names; `described(row, person)` gives its days, date and notes."""
     if page is None:
         number, shown, size = 1, rows, max(len(rows), 1)
     else:
@@ -150,11 +159,11 @@ def named_list(session: Session, slug: str, today: date, *, page: int | None = 1
     named = []
     for row in shown:
         person = people.get(row["care_leaver_id"])
-        days, on, detail = _days_and_date(slug, row, person, today, labels)
+        days, on, detail = described(row, person)
         named.append(NamedRow(row["care_leaver_id"], full_name(person) if person else "Unknown",
                               person.case_reference if person else "",
                               (person.adviser if person else None) or "No adviser", days, on, detail))
-    return NamedList(listing, listing.title(follow_up), CaseloadPage(named, len(rows), number, size))
+    return CaseloadPage(named, len(rows), number, size)
 
 
 def _people(session: Session, ids: set[int]) -> dict[int, Any]:
@@ -173,11 +182,11 @@ def _people(session: Session, ids: set[int]) -> dict[int, Any]:
 def csv_rows(found: NamedList) -> list[list[object]]:
     """The list as a file: a heading row, then one row per young person (dates as 2026-11-23)."""
     listing = found.listing
-    dated = listing.days_heading is not None
-    head = ["Name", "Case reference", "Personal adviser",
-            *([listing.days_heading, listing.on_heading] if dated else []), "Notes"]
-    return [head] + [[row.name, row.case_reference, row.adviser,
-                      *([row.days, row.on.isoformat() if row.on else ""] if dated else []), row.detail]
+    days, dated = listing.days_heading is not None, listing.on_heading is not None
+    head = ["Name", "Case reference", "Personal adviser", *([listing.days_heading] if days else []),
+            *([listing.on_heading] if dated else []), "Notes"]
+    return [head] + [[row.name, row.case_reference, row.adviser, *([row.days] if days else []),
+                      *([row.on.isoformat() if row.on else ""] if dated else []), row.detail]
                      for row in found.found.rows]
 
 
@@ -230,17 +239,23 @@ STAGES = {"Proposed": {"proposed"}, "Approved": {"approved"}, "Started": {"intro
           "Finished or ended": {"completed", "sustained_6m", "ended_early"}}
 
 
-def matches_by_state(session: Session, today: date) -> Monthly:
-    """How many matches reached each stage in each month (from the match history)."""
+def _reached(today: date) -> tuple[Any, tuple]:
+    """The match events of the twelve months: the expression giving each one's month, and the conditions. The
+    by-state chart counts these events and a figure's list names them, so the two cannot disagree."""
     starts = months(today)
     bounds = [midnight(start) for start in starts]
-    month = month_of(MatchEvent.at, bounds).label("month")
-    query = (sa.select(month, MatchEvent.to_state, sa.func.count())
-             .where(MatchEvent.at >= bounds[0], MatchEvent.at < midnight(add_months(starts[-1], 1)))
+    return month_of(MatchEvent.at, bounds), (MatchEvent.at >= bounds[0],
+                                             MatchEvent.at < midnight(add_months(starts[-1], 1)))
+
+
+def matches_by_state(session: Session, today: date) -> Monthly:
+    """How many matches reached each stage in each month (from the match history)."""
+    month, where = _reached(today)
+    query = (sa.select(month.label("month"), MatchEvent.to_state, sa.func.count()).where(*where)
              .group_by(month, MatchEvent.to_state))
     counted = {(index, state): number for index, state, number in session.execute(query)}
-    return Monthly(starts, {stage: [sum(counted.get((index, state), 0) for state in states)
-                                    for index in range(len(starts))] for stage, states in STAGES.items()})
+    return Monthly(months(today), {stage: [sum(counted.get((index, state), 0) for state in states)
+                                           for index in range(MONTHS)] for stage, states in STAGES.items()})
 
 
 START_STATES = {"introduced", "started"}  # a mentor and mentee introduced; a job or placement started
@@ -288,9 +303,20 @@ class DepartmentPlaces:
     department: str
     offered: int
     filled: int
+    department_id: int | None = None  # what a figure's link asks for
 
 
 FILLED = {"started"}  # a place is filled when someone starts in it
+
+
+def _filled_places() -> Any:
+    """Each match that filled a place (someone started in it), with its department, young person, when they
+    first started and the opportunity's title: the chart counts these rows by department, a figure lists them."""
+    started = (sa.select(MatchEvent.match_id, sa.func.min(MatchEvent.at).label("started_at"))
+               .where(MatchEvent.to_state.in_(FILLED)).group_by(MatchEvent.match_id).subquery())
+    return (sa.select(Opportunity.department_id, Match.care_leaver_id, started.c.started_at, Opportunity.title)
+            .select_from(Match).join(started, started.c.match_id == Match.id)
+            .join(Opportunity, Opportunity.id == Match.opportunity_id))
 
 
 def places_by_department(session: Session, today: date) -> list[DepartmentPlaces]:
@@ -299,21 +325,23 @@ def places_by_department(session: Session, today: date) -> list[DepartmentPlaces
     offered = dict(session.execute(
         sa.select(Opportunity.department_id, sa.func.sum(Opportunity.places))
         .where(Opportunity.status != "draft").group_by(Opportunity.department_id)).all())
-    started = (sa.select(MatchEvent.match_id).where(MatchEvent.to_state.in_(FILLED)).distinct().subquery())
-    filled = dict(session.execute(
-        sa.select(Opportunity.department_id, sa.func.count())
-        .select_from(Match).join(started, started.c.match_id == Match.id)
-        .join(Opportunity, Opportunity.id == Match.opportunity_id).group_by(Opportunity.department_id)).all())
+    filling = _filled_places().subquery()
+    filled = dict(session.execute(sa.select(filling.c.department_id, sa.func.count())
+                                  .group_by(filling.c.department_id)).all())
     names = dict(session.execute(sa.select(Department.id, Department.name)).all())
-    found = [DepartmentPlaces(names.get(key, "Unknown"), int(offered.get(key) or 0), int(filled.get(key) or 0))
+    found = [DepartmentPlaces(names.get(key, "Unknown"), int(offered.get(key) or 0), int(filled.get(key) or 0), key)
              for key in set(offered) | set(filled)]
     return sorted(found, key=lambda row: (-row.offered, row.department))
 
 
+def _outcomes_recorded(today: date) -> tuple:
+    """The outcomes of the last twelve months: what the chart counts by kind and a figure's list names."""
+    return Outcome.recorded_on >= months(today)[0], Outcome.recorded_on <= today
+
+
 def outcomes_by_kind(session: Session, today: date) -> dict[str, int]:
     """Outcomes recorded in the last twelve months, by kind (the codes, as matching.vocab.OUTCOME_KINDS)."""
-    first = months(today)[0]
-    query = (sa.select(Outcome.kind, sa.func.count()).where(Outcome.recorded_on >= first, Outcome.recorded_on <= today)
+    query = (sa.select(Outcome.kind, sa.func.count()).where(*_outcomes_recorded(today))
              .group_by(Outcome.kind).order_by(Outcome.kind))
     return dict(session.execute(query).all())
 
@@ -333,24 +361,34 @@ def attention_over_time(session: Session, today: date) -> Monthly:
 
 
 def _not_in_touch_on(session: Session, day: date, weeks: int) -> int:
+    return session.execute(sa.select(sa.func.count()).select_from(CareLeaver)
+                           .where(*_not_in_touch_where(day, weeks))).scalar_one()
+
+
+def _not_in_touch_where(day: date, weeks: int) -> tuple:
     """Cases open at the end of `day` with no contact from `weeks` before it up to it. A case closed with no
-    date counts as closed throughout; the last-contact date stands in for contacts imported without a row."""
+    date counts as closed throughout; the last-contact date stands in for contacts imported without a row.
+    (The chart counts these young people; a month's figure lists them.)"""
     after = midnight(day + timedelta(days=1))
     cutoff = day - timedelta(weeks=weeks)
     contacted = sa.exists().where(Contact.care_leaver_id == CareLeaver.id, Contact.contact_on >= cutoff,
                                   Contact.contact_on <= day)
     last_contact = CareLeaver.last_contact_on
-    query = (sa.select(sa.func.count()).select_from(CareLeaver)
-             .where(CareLeaver.created_at < after,
-                    (CareLeaver.case_status == "open") | (CareLeaver.closed_at >= after),
-                    ~contacted, last_contact.is_(None) | ~last_contact.between(cutoff, day)))
-    return session.execute(query).scalar_one()
+    return (CareLeaver.created_at < after, (CareLeaver.case_status == "open") | (CareLeaver.closed_at >= after),
+            ~contacted, last_contact.is_(None) | ~last_contact.between(cutoff, day))
 
 
 def _overdue_by_month(session: Session, ends: list[date]) -> list[int]:
-    """For each day in `ends`: check-ins due before it and not done by its end, on matches whose state at its
-    end held a slot or place. One query: each match's states as periods (from one event to the next), joined
-    to the month ends (a query per month, with a subquery per check-in, took half a second)."""
+    overdue = _overdue_check_ins(ends).subquery()
+    counted = dict(session.execute(sa.select(overdue.c.month, sa.func.count()).group_by(overdue.c.month)).all())
+    return [counted.get(index, 0) for index in range(len(ends))]
+
+
+def _overdue_check_ins(ends: list[date]) -> Any:
+    """For each day in `ends` (its index: `month`): the check-ins due before it and not done by its end, on
+    matches whose state at its end held a slot or place. One query: each match's states as periods (from one
+    event to the next), joined to the month ends (a query per month, with a subquery per check-in, took half a
+    second). The chart counts these rows by month; a month's figure lists them."""
     periods = sa.select(MatchEvent.match_id, MatchEvent.to_state, MatchEvent.at.label("since"), sa.func.lead(
         MatchEvent.at).over(partition_by=MatchEvent.match_id, order_by=(MatchEvent.at, MatchEvent.id)).label(
         "until")).subquery()
@@ -358,16 +396,209 @@ def _overdue_by_month(session: Session, ends: list[date]) -> list[int]:
                                     sa.literal(midnight(day + timedelta(days=1)), UTCDateTime).label("after"))
                           for index, day in enumerate(ends)]).subquery()
     holding = set().union(*HOLDING.values())
-    query = (sa.select(days.c.month, sa.func.count())
-             .select_from(CheckIn)
-             .join(days, (CheckIn.due_on < days.c.day) & (CheckIn.done_on.is_(None) | (CheckIn.done_on > days.c.day)))
-             .join(periods, (periods.c.match_id == CheckIn.match_id) & (periods.c.since < days.c.after)
-                   & (periods.c.until.is_(None) | (periods.c.until >= days.c.after)))
-             .where(CheckIn.due_on < ends[-1], CheckIn.done_on.is_(None) | (CheckIn.done_on > ends[0]),
-                    periods.c.to_state.in_(holding))
-             .group_by(days.c.month))
-    counted = dict(session.execute(query).all())
-    return [counted.get(index, 0) for index in range(len(ends))]
+    return (sa.select(days.c.month, CheckIn.id.label("check_in_id"), CheckIn.match_id, CheckIn.due_on,
+                      CheckIn.label)
+            .select_from(CheckIn)
+            .join(days, (CheckIn.due_on < days.c.day) & (CheckIn.done_on.is_(None) | (CheckIn.done_on > days.c.day)))
+            .join(periods, (periods.c.match_id == CheckIn.match_id) & (periods.c.since < days.c.after)
+                  & (periods.c.until.is_(None) | (periods.c.until >= days.c.after)))
+            .where(CheckIn.due_on < ends[-1], CheckIn.done_on.is_(None) | (CheckIn.done_on > ends[0]),
+                   periods.c.to_state.in_(holding)))
+
+
+# Chart drill-downs: the list behind each figure of a chart's table ----------------------------------------
+# Each list is read with the very conditions its chart counted with (the `_reached`, `_filled_places`,
+# `_outcomes_recorded`, `_not_in_touch_where` and `_overdue_check_ins` above), so a figure and its list agree.
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a chart's table, as its link names it: the chart, and its month (the first day), series
+    (by name), department or outcome kind, whichever the chart has."""
+
+    chart: str
+    month: date | None = None
+    series: str | None = None
+    department_id: int | None = None
+    kind: str | None = None
+
+    def query(self) -> dict[str, str]:
+        """The figure as its link's query (`?month=2026-05&series=approved`)."""
+        asked = {"month": f"{self.month:%Y-%m}" if self.month else None,
+                 "series": series_slug(self.series) if self.series else None,
+                 "department": str(self.department_id) if self.department_id is not None else None,
+                 "kind": self.kind}
+        return {key: value for key, value in asked.items() if value is not None}
+
+
+def series_slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+@dataclass(frozen=True)
+class ChartListing:
+    """What a chart's figures list: which of month, series, department and kind a figure names, the series
+    its links may ask for, the list's days and date headings (by series; None: any series) and the function
+    reading a figure's rows."""
+
+    chart: str
+    asks: tuple[str, ...]
+    series: tuple[str, ...]
+    headings: dict[str | None, tuple[str | None, str | None]]
+    rows: Callable[[Session, date, Figure], list[dict]]
+    title: Callable[[Session, Figure], str]
+
+
+def _match_title() -> tuple[Any, Any]:
+    """What a match is, in words ("Parks job", "Mentoring with Sam Patel"), and the outer joins it needs."""
+    mentor_user = aliased(User)
+    title = sa.case((Match.opportunity_id.is_not(None), Opportunity.title),
+                    else_=sa.literal("Mentoring with ") + sa.func.coalesce(mentor_user.full_name, "a mentor"))
+
+    def joined(query: Any) -> Any:
+        return (query.outerjoin(Opportunity, Opportunity.id == Match.opportunity_id)
+                .outerjoin(Mentor, Mentor.id == Match.mentor_id)
+                .outerjoin(mentor_user, mentor_user.id == Mentor.user_id))
+    return title.label("title"), joined
+
+
+def _london_day(moment: Any) -> date:
+    moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment  # MIN() on SQLite: text
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(clock.ZONE).date()
+
+
+def _stage_rows(session: Session, today: date, figure: Figure) -> list[dict]:
+    """The events counted in one month's figure of a stage: who, when and which match."""
+    month, where = _reached(today)
+    title, joined = _match_title()
+    query = joined(sa.select(Match.care_leaver_id, MatchEvent.at, MatchEvent.to_state, title).select_from(MatchEvent)
+                   .join(Match, Match.id == MatchEvent.match_id))
+    query = query.where(*where, month == months(today).index(figure.month),
+                        MatchEvent.to_state.in_(STAGES[figure.series])).order_by(MatchEvent.at, MatchEvent.id)
+    return [{"care_leaver_id": row.care_leaver_id, "days": None, "on": _london_day(row.at),
+             "detail": f"{STATE_LABELS.get(row.to_state, row.to_state)}: {row.title}"}
+            for row in session.execute(query)]
+
+
+def _filled_rows(session: Session, today: date, figure: Figure) -> list[dict]:
+    """The matches counted as a department's places filled."""
+    filling = _filled_places().subquery()
+    query = (sa.select(filling).where(filling.c.department_id == figure.department_id)
+             .order_by(filling.c.started_at, filling.c.care_leaver_id))
+    return [{"care_leaver_id": row.care_leaver_id, "days": None, "on": _london_day(row.started_at),
+             "detail": row.title} for row in session.execute(query)]
+
+
+def _outcome_rows(session: Session, today: date, figure: Figure) -> list[dict]:
+    """The outcomes of one kind counted in the twelve months."""
+    title, joined = _match_title()
+    query = joined(sa.select(Match.care_leaver_id, Outcome.recorded_on, title).select_from(Outcome)
+                   .join(Match, Match.id == Outcome.match_id))
+    query = query.where(*_outcomes_recorded(today), Outcome.kind == figure.kind).order_by(Outcome.recorded_on,
+                                                                                          Outcome.id)
+    return [{"care_leaver_id": row.care_leaver_id, "days": None, "on": row.recorded_on, "detail": row.title}
+            for row in session.execute(query)]
+
+
+def _month_end(today: date, figure: Figure) -> date:
+    return month_ends(today)[months(today).index(figure.month)]
+
+
+def _not_in_touch_rows(session: Session, today: date, figure: Figure) -> list[dict]:
+    """Who was not in touch at the end of the month, each with their last contact by then and the days since."""
+    day = _month_end(today, figure)
+    weeks = council_settings.load(session, council_settings.FollowUpSettings).not_in_touch_weeks
+    last_row = sa.type_coerce(sa.select(sa.func.max(Contact.contact_on)).where(
+        Contact.care_leaver_id == CareLeaver.id, Contact.contact_on <= day).scalar_subquery(), sa.Date)
+    query = (sa.select(CareLeaver.id, CareLeaver.last_contact_on, last_row.label("last_row"))
+             .where(*_not_in_touch_where(day, weeks)).order_by(CareLeaver.id))
+    found = []
+    for row in session.execute(query):
+        seen = [on if isinstance(on, date) else date.fromisoformat(on) for on in (row.last_row, row.last_contact_on)
+                if on is not None]
+        last = max((on for on in seen if on <= day), default=None)
+        found.append({"care_leaver_id": row.id, "days": (day - last).days if last else None, "on": last,
+                      "detail": "" if last else "No contact by then"})
+    return sorted(found, key=lambda row: (row["on"] is not None, row["on"] or date.min))
+
+
+def _overdue_rows(session: Session, today: date, figure: Figure) -> list[dict]:
+    """The check-ins overdue at the end of the month, with the days each was overdue on that day (the chart's
+    query for that one month end: a list need not join every month's)."""
+    day = _month_end(today, figure)
+    overdue = _overdue_check_ins([day]).subquery()
+    title, joined = _match_title()
+    query = joined(sa.select(overdue.c.due_on, overdue.c.label, Match.care_leaver_id, title).select_from(overdue)
+                   .join(Match, Match.id == overdue.c.match_id)).order_by(overdue.c.due_on, overdue.c.check_in_id)
+    return [{"care_leaver_id": row.care_leaver_id, "days": (day - row.due_on).days, "on": row.due_on,
+             "detail": f"{row.label or 'A'} check-in: {row.title}"} for row in session.execute(query)]
+
+
+def _attention_rows(session: Session, today: date, figure: Figure) -> list[dict]:
+    return (_not_in_touch_rows if figure.series == "Not in touch" else _overdue_rows)(session, today, figure)
+
+
+def _department_name(session: Session, figure: Figure) -> str:
+    return session.get(Department, figure.department_id).name
+
+
+ATTENTION_SERIES = ("Not in touch", "Check-ins overdue")
+CHART_LISTINGS = {listing.chart: listing for listing in [
+    ChartListing("by-state", ("month", "series"), tuple(STAGES), {None: (None, "Date")}, _stage_rows,
+                 lambda _, f: f"{f.series}: matches in {f.month:%B %Y}"),
+    ChartListing("places", ("department", "series"), ("Filled",), {None: (None, "Started on")}, _filled_rows,
+                 lambda session, f: f"Places filled: {_department_name(session, f)}"),
+    ChartListing("outcomes", ("kind",), (), {None: (None, "Recorded on")}, _outcome_rows,
+                 lambda _, f: f"Outcomes in the last 12 months: {vocab.OUTCOME_KINDS[f.kind].lower()}"),
+    ChartListing("attention", ("month", "series"), ATTENTION_SERIES,
+                 {"Not in touch": ("Days since contact", "Last contact"),
+                  "Check-ins overdue": ("Days overdue at the month's end", "Check-in due")}, _attention_rows,
+                 lambda _, f: f"{f.series} at the end of {f.month:%B %Y}"),
+]}
+
+
+def read_figure(session: Session, chart: str, asked: dict[str, str], today: date) -> tuple[Figure | None, dict]:
+    """The figure a link asks for, or the problems with it by field (`month`, `series`, `department`, `kind`),
+    in words. (None, {}): no such chart."""
+    listing = CHART_LISTINGS.get(chart)
+    if listing is None:
+        return None, {}
+    errors, found = {}, {}
+    shown = months(today)
+    if "month" in listing.asks:
+        by_month = {f"{start:%Y-%m}": start for start in shown}
+        found["month"] = by_month.get(asked.get("month", "").strip())
+        if found["month"] is None:
+            errors["month"] = (f"Month must be one of the chart's 12 months, written as {shown[0]:%Y-%m} to "
+                               f"{shown[-1]:%Y-%m}")
+    if "series" in listing.asks:
+        by_slug = {series_slug(name): name for name in listing.series}
+        found["series"] = by_slug.get(asked.get("series", "").strip().lower())
+        if found["series"] is None:
+            errors["series"] = f"Series must be one of: {', '.join(by_slug)}"
+    if "department" in listing.asks:
+        raw = asked.get("department", "").strip()
+        department = session.get(Department, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        found["department_id"] = department.id if department else None
+        if department is None:
+            errors["department"] = "Department must be the number of one of the council's departments"
+    if "kind" in listing.asks:
+        found["kind"] = asked.get("kind", "").strip()
+        if found["kind"] not in vocab.OUTCOME_KINDS:
+            errors["kind"] = f"Kind must be one of the outcome kinds: {', '.join(vocab.OUTCOME_KINDS)}"
+    return (None, errors) if errors else (Figure(chart, **found), {})
+
+
+def chart_list(session: Session, figure: Figure, today: date, *, page: int | None = 1,
+               per_page: int = PER_PAGE) -> NamedList:
+    """The young people behind one figure of a chart's table (one row per event, match, outcome or check-in the
+    figure counted), paged as the attention lists are; `page=None` gives every row (the CSV)."""
+    chart = CHART_LISTINGS[figure.chart]
+    title = chart.title(session, figure)
+    days_heading, on_heading = chart.headings.get(figure.series) or chart.headings[None]
+    listing = Listing(f"charts/{figure.chart}", lambda _: title, lambda *_: [], days_heading, on_heading)
+    rows = chart.rows(session, today, figure)
+    return NamedList(listing, title, _named_page(session, rows, page, per_page,
+                                                 lambda row, _person: (row["days"], row["on"], row["detail"])))
 
 
 # Kept for a minute ----------------------------------------------------------------------------------------

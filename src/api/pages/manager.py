@@ -3,10 +3,13 @@ CSV download; charts of the last twelve months), matching runs and the council's
 
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import select
@@ -15,11 +18,11 @@ from api import forms
 from api.deps import UnitOfWork, actor_id
 from api.forms import Posted
 from api.pages.adviser import ADVISERS
-from api.pages.common import done, page, pagination, roles, tell, today, version
+from api.pages.common import done, page, pagination, query_of, roles, tell, today, version
 from api.pages.reports import attachment, audit_download
 from api.records import audit_care_leaver_reads
 from jobs.matching import ask_worker
-from matching import council_settings, dashboard, match_runs, vocab
+from matching import clock, council_settings, dashboard, match_runs, vocab
 from matching.errors import DomainError
 from matching.models import MatchRun
 from matching.reports import charts, export
@@ -62,13 +65,31 @@ def _figure(value: float | None, empty: str) -> str:
     return empty if value is None else f"{value:g}"
 
 
-def _monthly_chart(key: str, title: str, monthly: dashboard.Monthly, empty: str = "0") -> dict[str, Any]:
-    """A line chart of figures by month, and the table it pictures (months down, series across)."""
+def _cell(value: int, figure: dashboard.Figure | None, about: str) -> dict[str, str]:
+    """A table's figure: a count is a link to the list of the people behind it (`about` says which, for a
+    screen reader); a zero stays text, as there is nobody to list."""
+    if not value or figure is None:
+        return {"text": str(value)}
+    return {"text": str(value), "about": about,
+            "href": f"/overview/charts/{figure.chart}?{urlencode(figure.query())}"}
+
+
+def _monthly_chart(key: str, title: str, monthly: dashboard.Monthly, empty: str = "0",
+                   counts: bool = True) -> dict[str, Any]:
+    """A line chart of figures by month, and the table it pictures (months down, series across); each count in
+    the table links to its list (`counts`: False for medians, which are not counts)."""
     first, last = _month(monthly.months[0]), _month(monthly.months[-1])
     svg = charts.line_chart(f"chart-{key}", title, f"Line chart from {first} to {last}; the table below it gives "
                             "each month's figures.", [f"{day:%b}" for day in monthly.months],
                             list(monthly.series.items()))
-    rows = [[_month(day), *(_figure(values[index], empty) for values in monthly.series.values())]
+
+    def cell(value: float | None, series: str, day: date) -> dict[str, str]:
+        if not counts or value is None:
+            return {"text": _figure(value, empty)}
+        return _cell(int(value), dashboard.Figure(key, month=day, series=series),
+                     f"{series.lower()}, {_month(day)}: see the list")
+
+    rows = [[{"text": _month(day)}, *(cell(values[index], series, day) for series, values in monthly.series.items())]
             for index, day in enumerate(monthly.months)]
     return {"key": key, "title": title, "svg": svg, "head": ["Month", *monthly.series], "rows": rows}
 
@@ -76,22 +97,27 @@ def _monthly_chart(key: str, title: str, monthly: dashboard.Monthly, empty: str 
 def _charts(made: dashboard.Overview) -> list[dict[str, Any]]:
     """Each chart of the overview as SVG with the table of its figures (for screen readers, and exact)."""
     places = [(row.department, [row.offered, row.filled]) for row in made.places]
-    outcomes = [(vocab.OUTCOME_KINDS.get(kind, kind), count) for kind, count in made.outcomes.items()]
+    outcomes = [(kind, vocab.OUTCOME_KINDS.get(kind, kind), count) for kind, count in made.outcomes.items()]
     title = "Places offered and filled, by department"
     outcome_title = "Outcomes recorded in the last 12 months, by kind"
     return [
         _monthly_chart("by-state", "Matches reaching each stage, by month", made.by_state),
         _monthly_chart("times", "Median days from proposal to decision, and from approval to start", made.times,
-                       empty="None that month"),
+                       empty="None that month", counts=False),
         {"key": "places", "title": title, "head": ["Department", "Places offered", "Places filled"],
-         "rows": [[name, str(offered), str(filled)] for name, (offered, filled) in places],
+         # Places offered are places in opportunities, not people: only the filled ones have a list behind them.
+         "rows": [[{"text": row.department}, {"text": str(row.offered)},
+                   _cell(row.filled, dashboard.Figure("places", department_id=row.department_id, series="Filled"),
+                         f"places filled, {row.department}: see the list")] for row in made.places],
          "svg": charts.grouped_bar_chart("chart-places", title, "Bar chart of places offered and filled in each "
                                          "department; the table below it gives the figures.",
                                          ["Places offered", "Places filled"], places)},
         {"key": "outcomes", "title": outcome_title, "head": ["Outcome", "Number"],
-         "rows": [[words, str(count)] for words, count in outcomes],
+         "rows": [[{"text": words}, _cell(count, dashboard.Figure("outcomes", kind=kind) if kind in vocab.OUTCOME_KINDS
+                                          else None, f"{words.lower()}: see the list")]
+                  for kind, words, count in outcomes],
          "svg": charts.bar_chart("chart-outcomes", outcome_title, "Bar chart of the outcomes recorded; the table "
-                                 "below it gives the figures.", outcomes)},
+                                 "below it gives the figures.", [(words, count) for _, words, count in outcomes])},
         _monthly_chart("attention", "Not in touch and check-ins overdue, at the end of each month", made.attention),
     ]
 
@@ -114,6 +140,7 @@ def _named_list_page(request: Request, uow: UnitOfWork, slug: str) -> Template:
                                      rows=kept.lists[slug])
         audit_care_leaver_reads(request, uow, session, _ids(found), "list")
     return page(request, "manager/list.html", found.title, form=form, found=found, counted_at=kept.counted_at,
+                download=f"{request.url.path}/csv",
                 pagination=pagination(request.url.path, {}, found.found.page, found.found.pages, "Pages of the list"),
                 can_open=request.user.role in YOUNG_PERSON_PAGE_ROLES, back=("/overview", "Back to the overview"))
 
@@ -125,6 +152,51 @@ def _named_list_csv(request: Request, uow: UnitOfWork, slug: str) -> Response:
                                      rows=dashboard.recent_lists(session, today()).lists[slug])
     audit_download(request, uow, slug, _ids(found))
     return attachment(export.csv_text(dashboard.csv_rows(found)), export.CSV_TYPE, f"{slug}-{today().isoformat()}.csv")
+
+
+def _figure_asked(request: Request, session, chart: str) -> tuple[dashboard.Figure | None, dict[str, str]]:
+    """The chart figure the link names (404 for no such chart), or the problems with its query."""
+    asked = {key: values[-1] for key, values in query_of(request).items() if values}
+    figure, errors = dashboard.read_figure(session, chart, asked, today())
+    if figure is None and not errors:
+        raise NotFoundException()
+    return figure, errors
+
+
+def _figure_refused(request: Request, errors: dict[str, str]) -> Template:
+    """A link to a chart's list that the overview does not make: a GOV.UK error page (400) naming each field."""
+    return page(request, "manager/list.html", "This list cannot be shown", errors=errors, found=None,
+                back=("/overview", "Back to the overview"))
+
+
+@get("/overview/charts/{chart:str}", sync_to_thread=True, opt=MANAGERS, name="chart_list")
+def chart_list(request: Request, uow: NamedDependency[UnitOfWork], chart: FromPath[str]) -> Template:
+    """The young people behind one figure of a chart's table, a page at a time; an audited read of each shown."""
+    form = forms.read(ListPage, query_of(request))
+    with uow.read() as session:
+        figure, errors = _figure_asked(request, session, chart)
+        if errors:
+            return _figure_refused(request, errors)
+        found = dashboard.chart_list(session, figure, today(), page=form.model.page if form.ok else 1)
+        audit_care_leaver_reads(request, uow, session, _ids(found), "list")
+    return page(request, "manager/list.html", found.title, form=form, found=found, counted_at=clock.utcnow(),
+                fresh=True, download=f"{request.url.path}/csv?{urlencode(figure.query())}",
+                pagination=pagination(request.url.path, figure.query(), found.found.page, found.found.pages,
+                                      "Pages of the list"),
+                can_open=request.user.role in YOUNG_PERSON_PAGE_ROLES, back=("/overview", "Back to the overview"))
+
+
+@get("/overview/charts/{chart:str}/csv", sync_to_thread=True, opt=MANAGERS, name="chart_list_csv")
+def chart_list_csv(request: Request, uow: NamedDependency[UnitOfWork], chart: FromPath[str]) -> Response | Template:
+    """The same list, every row, as CSV; audited as the attention lists' downloads are."""
+    with uow.read() as session:
+        figure, errors = _figure_asked(request, session, chart)
+        if errors:
+            return _figure_refused(request, errors)
+        found = dashboard.chart_list(session, figure, today(), page=None)
+    audit_download(request, uow, f"chart_{chart}", _ids(found))
+    name = "-".join([chart, *figure.query().values(), today().isoformat()])
+    return attachment(export.csv_text(dashboard.csv_rows(found)), export.CSV_TYPE, f"{name}.csv")
 
 
 def _list_routes(listing: dashboard.Listing) -> list[HTTPRouteHandler]:
@@ -281,4 +353,5 @@ def fairness_moved() -> Redirect:
 
 
 LIST_ROUTES = [route for listing in dashboard.LISTINGS for route in _list_routes(listing)]
-ROUTES = [overview, *LIST_ROUTES, run_matching, settings_form, save_settings, fairness_moved]
+ROUTES = [overview, *LIST_ROUTES, chart_list, chart_list_csv, run_matching, settings_form, save_settings,
+          fairness_moved]
