@@ -44,6 +44,8 @@ bench: install
 	$(BIN)/python -m bench.api_lists
 	$(BIN)/python -m bench.match_runs
 	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.reports
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: install

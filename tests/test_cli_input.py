@@ -29,6 +29,8 @@ BAD = [
     (["report", "oc3", "--year", "twenty"], "--year"),
     (["report", "oc3", "--year", "2026", "--output", "/no/such/folder/oc3.csv"], "--output"),
     (["report", "cohort", "--format", "pdf"], "--format"),
+    (["report", "annual", "--year", "1900", "--output", "/tmp/annual.pdf"], "--year"),
+    (["report", "annual", "--output", "/no/such/folder/annual.pdf"], "--output"),
     (["report", "cohort", "--format", "xlsx"], "--output"),
     (["report", "cohort", "--output", "/no/such/folder/cohort.csv"], "--output"),
     (["report", "outcomes", "--year", "1900"], "--year"),

@@ -1,4 +1,5 @@
-"""Settings a manager changes through the service (not the environment): matching weights and follow-up intervals.
+"""Settings a manager changes through the service (not the environment): matching weights, follow-up intervals and
+the council's own borough (its postcode districts).
 
 Each group is a pydantic model with documented defaults, stored as one JSON row in `settings` with a
 version, so two managers editing at once get a 409 rather than a silent overwrite.
@@ -12,6 +13,7 @@ from sqlmodel import Session
 from matching.clock import utcnow
 from matching.errors import StaleVersion
 from matching.models import Setting
+from matching.models.base import Outcode
 
 FEATURES = ("interests", "sector", "distance", "days", "languages", "qualification", "ring_fenced",
             "guaranteed_interview", "waiting")
@@ -78,7 +80,22 @@ class FollowUpSettings(BaseModel):
                                                        "next step, from this many days before they are due")
 
 
-GROUPS: dict[str, type[BaseModel]] = {"matching": MatchingSettings, "follow_up": FollowUpSettings}
+# The demo council's borough (Northbridge, fictional: fixtures/words.HOME_AREAS); a council sets its own.
+DEFAULT_BOROUGH_DISTRICTS = ("E1", "E2", "E3", "E5", "E8", "E9", "E10", "E14", "E15", "E17", "N1", "N4", "N5", "N7",
+                             "N15", "N16", "N17", "N19")
+
+
+class CouncilSettings(BaseModel):
+    """The council itself: which young people live inside the borough (the local offer report counts council tax
+    exemptions inside and outside it)."""
+
+    borough_districts: list[Outcode] = Field(default_factory=lambda: list(DEFAULT_BOROUGH_DISTRICTS),
+                                             title="The borough's postcode districts",
+                                             description="Postcode districts (e.g. E8) inside the borough")
+
+
+GROUPS: dict[str, type[BaseModel]] = {"matching": MatchingSettings, "follow_up": FollowUpSettings,
+                                      "council": CouncilSettings}
 Model = TypeVar("Model", bound=BaseModel)
 
 

@@ -3,13 +3,17 @@ and XLSX) and the statutory care-leaver return (SSDA903 OC3), checked against th
 is produced. The figures and rules are in matching/reports; docs/reports.md describes them."""
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.response import Redirect, Template
+from sqlmodel import Session
 
+from api import templating
 from api.deps import UnitOfWork, actor_id, client_address
 from api.forms import Form
 from api.pages.common import page, roles, tell, today
@@ -26,9 +30,11 @@ from matching.reports import (
     local_offer,
     oc3,
     outcomes,
+    pdf,
 )
 
 MANAGERS = roles("manager")
+STATIC = Path(__file__).parent.parent / "static"  # the stylesheets a report's PDF is printed with
 
 
 @get("/reports", sync_to_thread=False, opt=MANAGERS)
@@ -135,13 +141,16 @@ def _outcomes_year(request: Request) -> tuple[int | None, Form]:
     return _year(request, default=oc3.years_offered(today())[0])  # the year in progress, unless asked
 
 
-def _outcome_charts(report: outcomes.OutcomesReport) -> dict[str, str]:
-    steps = report.steps
+def _steps_chart(steps: outcomes.CountTable) -> str:
     totals = [(row, total.shown) for row, total in zip(steps.rows, steps.table.row_totals, strict=True)]
+    return charts.bar_chart("chart-steps", f"{steps.title}: all kinds",
+                            f"Bar chart of the 'Total' column of the table '{steps.title}' below it.", totals)
+
+
+def _outcome_charts(report: outcomes.OutcomesReport) -> dict[str, str]:
     quarters = report.quarters
     return {
-        "steps": charts.bar_chart("chart-steps", f"{steps.title}: all kinds",
-                                  f"Bar chart of the 'Total' column of the table '{steps.title}' below it.", totals),
+        "steps": _steps_chart(report.steps),
         "quarters": charts.grouped_bar_chart(
             "chart-quarters", quarters.title,
             f"Grouped bar chart of the table '{quarters.title}' below it: one group for each quarter.",
@@ -225,12 +234,50 @@ def _accommodation_chart(table: outcomes.CountTable) -> str:
 
 # The annual report -----------------------------------------------------------------------------------------
 
+def _annual_context(report: annual.AnnualReport | None, **context: Any) -> dict[str, Any]:
+    """Everything the annual report's template shows (`context`: the year picker's)."""
+    title = f"Annual report: {report.year.short}" if report else "Annual report"
+    return {"title": title, "report": report, "words": annual.in_words,
+            "charts": {"steps": _steps_chart(report.steps)} if report else None, **context}
+
+
+def _annual(request: Request, uow: UnitOfWork) -> tuple[annual.AnnualReport | None, dict[str, Any]]:
+    """The year's annual report (None when the year is refused), and its template's context."""
+    report, context = _for_year(request, uow, lambda session, year: annual.annual(session, year, today=today()))
+    return report, _annual_context(report, **context)
+
+
 @get("/reports/annual", sync_to_thread=True, opt=MANAGERS)
 def annual_report(request: Request, uow: NamedDependency[UnitOfWork]) -> Template:
-    report, context = _for_year(request, uow, lambda session, year: annual.annual(session, year, today=today()))
-    title = f"Annual report: {report.outcomes.year.short}" if report else "Annual report"
-    return page(request, "reports/annual.html", title, report=report, words=annual.in_words,
-                charts=_outcome_charts(report.outcomes) if report else None, **context)
+    _, context = _annual(request, uow)
+    return page(request, "reports/annual.html", context.pop("title"), **context)
+
+
+def annual_pdf(env: Environment, context: dict[str, Any], base_url: str = pdf.ORIGIN) -> bytes:
+    """The annual report's page as a PDF: the same template and figures, printed without the service's menu
+    (no one is signed in to a sheet of paper). Shared with `springboard report annual`."""
+    html = env.get_template("reports/annual.html").render(
+        user=None, menu=[], here="/reports/annual", notice=None, errors={}, today=today(), **context)
+    return pdf.from_html(html, STATIC, base_url)
+
+
+def annual_pdf_of_year(session: Session, year: int) -> bytes:
+    """The year's annual report as a PDF, for `springboard report annual` (the year already checked)."""
+    report = annual.annual(session, year, today=today())
+    context = _annual_context(report, form=Form(values={"year": str(year)}), years=_year_choices(),
+                              in_progress=year == oc3.years_offered(today())[0])
+    return annual_pdf(templating.environment(), context)
+
+
+@get("/reports/annual.pdf", sync_to_thread=True, opt=MANAGERS)
+def annual_report_pdf(request: Request, uow: NamedDependency[UnitOfWork]) -> Response | Redirect:
+    report, context = _annual(request, uow)
+    if report is None:
+        return tell(request, "/reports/annual", f"The file was not produced: {context['form'].errors['year']}")
+    year = report.year.ending
+    content = annual_pdf(request.app.template_engine.engine, context, str(request.base_url).rstrip("/"))
+    audit_download(request, uow, "annual", [], period=year)
+    return attachment(content, pdf.PDF_TYPE, f"annual-report-{year - 1}-{year}.pdf")
 
 
 # Every table report's downloads (matching/reports/catalogue.py) ------------------------------------------
@@ -267,5 +314,5 @@ def _download_routes(report: catalogue.TableReport) -> list[HTTPRouteHandler]:
 
 
 ROUTES = [reports_index, cohort_report, oc3_report, oc3_csv, outcomes_report, keeping_in_touch_report,
-          local_offer_report, annual_report, housing_report,
+          local_offer_report, annual_report, annual_report_pdf, housing_report,
           *(route for report in catalogue.REPORTS.values() for route in _download_routes(report))]

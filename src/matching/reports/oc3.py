@@ -228,13 +228,13 @@ def _rows(session: Session, year: CollectionYear, today: date) -> tuple[list[Oc3
         .where(*born_in_reach).order_by(CareLeaver.case_reference)).all()
     left_out: dict[str, int] = defaultdict(int)
     turning = {person.id: found for person in people if (found := _turning_in_year(person.date_of_birth, year))}
-    statuses = _statuses(session, sa.select(CareLeaver.id).where(*born_in_reach))
+    statuses = status_history(session, sa.select(CareLeaver.id).where(*born_in_reach))
     due = []
     for person in people:
         if person.id not in turning:
             continue
         age, day = turning[person.id]
-        then = _as_of(statuses.get(person.id, []), day, add_months(day, WINDOW_MONTHS_AFTER))
+        then = as_of(statuses.get(person.id, []), day, add_months(day, WINDOW_MONTHS_AFTER))
         category = then.leaving_care_category if then else person.leaving_care_category
         if day > today:
             left_out["Birthday still to come this year"] += 1
@@ -250,7 +250,7 @@ def _rows(session: Session, year: CollectionYear, today: date) -> tuple[list[Oc3
     return rows, dict(left_out)
 
 
-def _statuses(session: Session, people: sa.Select) -> dict[int, list[CareLeaverStatus]]:
+def status_history(session: Session, people: sa.Select) -> dict[int, list[CareLeaverStatus]]:
     """Each person's recorded values, oldest first, for the people `people` selects (their ids)."""
     found: dict[int, list[CareLeaverStatus]] = defaultdict(list)
     for status in session.execute(sa.select(CareLeaverStatus).where(CareLeaverStatus.care_leaver_id.in_(people))
@@ -260,7 +260,7 @@ def _statuses(session: Session, people: sa.Select) -> dict[int, list[CareLeaverS
     return found
 
 
-def _as_of(statuses: list[CareLeaverStatus], day: date, window_end: date) -> CareLeaverStatus | None:
+def as_of(statuses: list[CareLeaverStatus], day: date, window_end: date) -> CareLeaverStatus | None:
     """The values that stood on `day`; if the history begins later but within the window, its first values
     (recorded around the birthday, as the return asks); None when nothing was recorded by the window's end."""
     standing = None
