@@ -90,7 +90,7 @@ def serve(host: str, port: int, workers: int) -> None:
     # Forwarded headers only from the proxies named in TRUSTED_PROXIES: uvicorn's own default believes any
     # client on 127.0.0.1, which let a local caller pick the address the rate limit and the audit record.
     proxies = get_settings().trusted_proxies.strip()
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("api.app:serving_app", factory=True, host=host, port=port, workers=workers,
                 proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None, log_level="info",
                 access_log=False, timeout_worker_healthcheck=WORKER_START_SECONDS)
 
