@@ -2,6 +2,7 @@
 (`no_next_step_days`) and how far ahead check-ins are listed (`check_ins_due_within_days`). The settings
 page shows and validates them; `pipeline.follow_ups` (the follow-ups page) reads them, at the boundary days."""
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -163,3 +164,21 @@ def test_the_intervals_saved_on_the_page_are_stored_and_change_the_follow_ups_pa
         check_in = session.exec(select(CheckIn).where(CheckIn.match_id == approved["mentoring"],
                                                       CheckIn.label == "2 weeks")).one()
     assert f'href="/matches/{approved["mentoring"]}/check-ins/{check_in.id}"' in browser.get("/follow-ups").text
+
+
+def test_the_borough_districts_are_set_on_the_settings_page(browser, engine):
+    sign_in(browser, "manager")
+    _, fields = _form(browser)
+    assert fields["borough_districts"] == ", ".join(council_settings.DEFAULT_BOROUGH_DISTRICTS)
+    for typed, message in [("", "Enter the postcode districts inside the borough, for example E8, E9"),
+                           ("E8, not a place", "'NOT' is not a postcode district (the part before the space, e.g. E8 or SW1A)")]:
+        bad = browser.post("/settings", data={**fields, "borough_districts": typed})
+        assert bad.status_code == 400 and '<a href="#borough_districts">' in bad.text
+        assert message in html.unescape(bad.text) and f'value="{typed}"' in bad.text
+    with db.session_scope(engine) as session:
+        assert session.exec(select(Setting)).all() == []  # nothing saved
+    saved = browser.post("/settings", data={**fields, "borough_districts": "e8,  N16 e9"})
+    assert "Settings saved" in saved.text
+    with db.session_scope(engine) as session:
+        assert council_settings.load(session, council_settings.CouncilSettings).borough_districts == ["E8", "N16", "E9"]
+    assert _form(browser)[1]["borough_districts"] == "E8, N16, E9"

@@ -58,6 +58,21 @@ def test_each_month_counts_what_happened_in_it_in_london_time(engine, session):
     assert counts[keeping_in_touch.SERIES[1]] == attention.series["Check-ins overdue"]
 
 
+def test_fewer_months_are_the_last_months_of_the_twelve(engine, session):
+    _story(engine)
+    twelve = keeping_in_touch.keeping_in_touch(session, TEST_TODAY)
+    for months in (1, 3):
+        fewer = keeping_in_touch.keeping_in_touch(session, TEST_TODAY, months=months)
+        assert fewer.months == twelve.months[-months:] and fewer.months[-1] == date(2026, 11, 1)
+        assert {name: [cell.count for cell in cells] for name, cells in fewer.rows.items()} == {
+            name: [cell.count for cell in cells[-months:]] for name, cells in twelve.rows.items()}
+    # The story's own counts for September to November: the re-opening in September, no contact, no closure.
+    last_three = keeping_in_touch.keeping_in_touch(session, TEST_TODAY, months=3)
+    counts = {name: [cell.count for cell in cells] for name, cells in last_three.rows.items()}
+    assert counts[REOPENED] == [1, 0, 0] and counts[CONTACTS] == [0, 0, 0] and counts[CLOSED] == [0, 0, 0]
+    assert counts[keeping_in_touch.SERIES[0]][-1] == 6  # six open cases, none contacted since April
+
+
 def test_the_page_and_its_download(browser, engine, session, people):
     _story(engine)
     sign_in(browser, "manager")

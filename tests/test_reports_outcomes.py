@@ -7,17 +7,29 @@ is worked out by hand from the story told in `history`."""
 
 import csv
 import io
-from datetime import date
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from fixtures import demo
 from sqlmodel import select
 
 from api import cli
-from matching import db, lifecycle
+from matching import db, lifecycle, vocab
 from matching.clock import CLOCK
 from matching.lifecycle import Change
-from matching.models import AuditEvent, CareLeaver, CareLeaverCreate, Match, Opportunity, OpportunityCreate
+from matching.models import (
+    AuditEvent,
+    CareLeaver,
+    CareLeaverCreate,
+    Department,
+    Match,
+    MatchEvent,
+    Opportunity,
+    OpportunityCreate,
+)
 from matching.reports import outcomes
 from matching.reports.suppression import FEWER_THAN
 from tests import factories
@@ -166,3 +178,81 @@ def test_the_command_writes_the_same_rows(history, database_url, monkeypatch):
     result = CliRunner().invoke(cli.main, ["--today", TEST_TODAY.isoformat(), "report", "outcomes", "--year", "2026"])
     assert result.exit_code == 0, result.output
     assert "\"Matches reaching each step, by kind\",Proposed,Job,6" in result.output
+
+
+# On a generated history (the demo borough's two years of matches), counted again here straight from the rows:
+# the step each arrival reaches, written out by hand rather than taken from outcomes.STEPS.
+ARRIVAL_STEP = {"proposed": "proposed", "approved": "approved", "rejected": "rejected", "referred": "referred",
+                "introduced": "referred", "started": "started", "active": "started", "sustained_3m": "sustained_3m",
+                "sustained_6m": "sustained_6m", "not_successful": "not_successful", "ended_early": "ended_early"}
+LONDON = ZoneInfo("Europe/London")
+
+
+def _london_day(at: datetime) -> date:
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LONDON).date()
+
+
+def _independent_counts(session, year_start: date, year_end: date):
+    """(step, kind words) -> matches, and (department, step) -> matches, and (quarter, step) -> matches, from every
+    event row: a match counts once per step, in the quarter of its first arrival there in the year."""
+    matches = {match.id: match for match in session.exec(select(Match)).all()}
+    opportunities = {opportunity.id: opportunity for opportunity in session.exec(select(Opportunity)).all()}
+    departments = {department.id: department.name for department in session.exec(select(Department)).all()}
+    first: dict[tuple[int, str], date] = {}
+    for event in session.exec(select(MatchEvent)).all():
+        day, match = _london_day(event.at), matches[event.match_id]
+        if event.to_state == "completed":
+            step = "sustained_6m" if match.kind == "mentoring" else "completed"
+        else:
+            step = ARRIVAL_STEP.get(event.to_state)
+        if step and year_start <= day <= year_end:
+            first[event.match_id, step] = min(day, first.get((event.match_id, step), day))
+    by_kind: dict[tuple[str, str], int] = defaultdict(int)
+    by_department: dict[tuple[str, str], int] = defaultdict(int)
+    by_quarter: dict[tuple[int, str], int] = defaultdict(int)
+    for (match_id, step), day in first.items():
+        match = matches[match_id]
+        opportunity = opportunities.get(match.opportunity_id)
+        by_kind[step, "Mentoring" if match.kind == "mentoring" else vocab.OPPORTUNITY_KINDS[opportunity.kind]] += 1
+        if opportunity is not None:
+            by_department[departments[opportunity.department_id], step] += 1
+        by_quarter[((day.year - year_start.year) * 12 + day.month - 4) // 3, step] += 1
+    return by_kind, by_department, by_quarter
+
+
+@pytest.fixture
+def generated(engine):
+    """The demo borough's history, with some matches arriving at a step a second time (as a re-opened match
+    does), 80 days after the first: once across a quarter's end, so a match counts once, in its first quarter."""
+    assert demo.load(engine, seed=7, today=TEST_TODAY).loaded
+    with db.session_scope(db.writer(engine)) as session:
+        events = session.exec(select(MatchEvent).where(MatchEvent.to_state.in_(("proposed", "started", "completed")))
+                              .order_by(MatchEvent.id)).all()
+        for event in events[::7]:
+            session.add(MatchEvent(match_id=event.match_id, at=event.at + timedelta(days=80), from_state="withdrawn",
+                                   to_state=event.to_state, reason="re-opened"))
+    return engine
+
+
+def test_the_steps_equal_a_count_from_the_events_on_a_generated_history(generated, session):
+    words = {label: key for key, label, _ in outcomes.STEPS}
+    for ending in (2026, 2027):  # a whole year, and the year in progress
+        by_kind, by_department, by_quarter = _independent_counts(session, date(ending - 1, 4, 1),
+                                                                 date(ending, 3, 31))
+        table = outcomes.steps(session, ending)
+        found = {(words[row], column): cell.count for row, cells in zip(table.rows, table.table.cells, strict=True)
+                 for column, cell in zip(table.columns, cells, strict=True) if cell.count}
+        assert found == dict(by_kind)
+        assert len({kind for _, kind in found}) > 2 and len({step for step, _ in found}) > 5  # not a trivial story
+        report = outcomes.outcomes(session, ending)
+        assert report.steps == table
+        departments = {(row, words[column]): cell.count
+                       for row, cells in zip(report.departments.rows, report.departments.table.cells, strict=True)
+                       for column, cell in zip(report.departments.columns, cells, strict=True)}
+        assert departments == {(name, step): by_department.get((name, step), 0) for name, step in departments}
+        assert {(name, step) for name, step in by_department if step in outcomes.DEPARTMENT_STEPS} <= set(departments)
+        quarters = {(index, words[column]): cell.count
+                    for index, cells in enumerate(report.quarters.table.cells)
+                    for column, cell in zip(report.quarters.columns, cells, strict=True)}
+        assert quarters == {key: by_quarter.get(key, 0) for key in quarters}
+        assert sum(quarters.values()) > 0

@@ -14,8 +14,9 @@ from pypdf import PdfReader
 from sqlmodel import select
 
 from api import cli
+from api.pages.reports import STATIC
 from matching.models import AuditEvent, MatchEvent
-from matching.reports import annual, outcomes
+from matching.reports import annual, outcomes, pdf
 from matching.reports.suppression import FEWER_THAN
 from tests.conftest import TEST_TODAY
 from tests.test_pages import csrf, sign_in
@@ -89,3 +90,20 @@ def test_the_command_writes_the_annual_pdf_and_refuses_pdf_for_other_reports(his
     refused = runner.invoke(cli.main, ["report", "cohort", "--format", "pdf"])
     refusal = refused.output.strip().splitlines()[-1]
     assert refused.exit_code == 2 and refusal.startswith("Error: ") and "'--format'" in refusal and "'pdf'" in refusal
+
+
+PAGE = """<!DOCTYPE html><html lang="en"><head><title>Two PDFs</title>
+<link rel="stylesheet" href="/static/govuk/govuk-frontend.min.css"><link rel="stylesheet" href="/static/springboard.css">
+</head><body><h1 class="govuk-heading-l">Printed words</h1><p class="govuk-body app-no-print">Screen only</p></body></html>"""
+
+
+def test_the_stylesheets_are_parsed_once_and_still_printed_with():
+    """The service's stylesheets are parsed once per process, not for every PDF, and still apply: the page's
+    print rule (springboard.css: `.app-no-print` hidden) leaves its words out of each of the two PDFs."""
+    first = _text(pdf.from_html(PAGE, STATIC))
+    parsed = pdf._stylesheet.cache_info()
+    second = _text(pdf.from_html(PAGE, STATIC))
+    again = pdf._stylesheet.cache_info()
+    assert again.misses == parsed.misses and again.hits >= parsed.hits + 2  # both stylesheets, from the cache
+    for text in (first, second):
+        assert "Printed words" in text and "Screen only" not in text

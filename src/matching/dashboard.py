@@ -5,8 +5,8 @@ Counting means building every list (tens of thousands of rows at London scale, o
 and charts are kept for a minute in each process, and the pages say when they were made. A count's link opens
 the kept list it counted: the two agree, and a page of it costs only that page's names (read fresh).
 
-Every figure is made by one set-based query per chart (or per month of a chart), never one per row: the
-history is 40,000 match events and 25,000 contacts for a London borough.
+Every figure is made by one set-based query per chart (per series: every month end at once), never one per
+row: the history is 40,000 match events and 25,000 contacts for a London borough.
 """
 
 import statistics
@@ -346,69 +346,85 @@ def outcomes_by_kind(session: Session, today: date) -> dict[str, int]:
     return dict(session.execute(query).all())
 
 
-def month_ends(today: date) -> list[date]:
-    """The last day of each of the last twelve months; today for this month."""
-    return [min(add_months(start, 1) - timedelta(days=1), today) for start in months(today)]
+def month_ends(today: date, count: int = MONTHS) -> list[date]:
+    """The last day of each of the last `count` months; today for this month."""
+    return [min(add_months(start, 1) - timedelta(days=1), today) for start in months(today, count)]
 
 
-def attention_over_time(session: Session, today: date) -> Monthly:
-    """At the end of each month: how many open cases were not in touch (no contact in the manager's number of
-    weeks before that day), and how many check-ins were overdue on matches then under way."""
+def attention_over_time(session: Session, today: date, *, count: int = MONTHS) -> Monthly:
+    """At the end of each of the last `count` months: how many open cases were not in touch (no contact in the
+    manager's number of weeks before that day), and how many check-ins were overdue on matches then under way.
+    One grouped query per series for all the month ends."""
     weeks = council_settings.load(session, council_settings.FollowUpSettings).not_in_touch_weeks
-    ends = month_ends(today)
-    return Monthly(months(today), {"Not in touch": [_not_in_touch_on(session, end, weeks) for end in ends],
-                                   "Check-ins overdue": _overdue_by_month(session, ends)})
+    ends = month_ends(today, count)
+    return Monthly(months(today, count), {"Not in touch": _by_month(session, _not_in_touch(ends, weeks), ends),
+                                          "Check-ins overdue": _by_month(session, _overdue_check_ins(ends), ends)})
 
 
-def _not_in_touch_on(session: Session, day: date, weeks: int) -> int:
-    return session.execute(sa.select(sa.func.count()).select_from(CareLeaver)
-                           .where(*_not_in_touch_where(day, weeks))).scalar_one()
-
-
-def _not_in_touch_where(day: date, weeks: int) -> tuple:
-    """Cases open at the end of `day` with no contact from `weeks` before it up to it. A case closed with no
-    date counts as closed throughout; the last-contact date stands in for contacts imported without a row.
-    (The chart counts these young people; a month's figure lists them.)"""
-    after = midnight(day + timedelta(days=1))
-    cutoff = day - timedelta(weeks=weeks)
-    contacted = sa.exists().where(Contact.care_leaver_id == CareLeaver.id, Contact.contact_on >= cutoff,
-                                  Contact.contact_on <= day)
-    last_contact = CareLeaver.last_contact_on
-    return (CareLeaver.created_at < after, (CareLeaver.case_status == "open") | (CareLeaver.closed_at >= after),
-            ~contacted, last_contact.is_(None) | ~last_contact.between(cutoff, day))
-
-
-def _overdue_by_month(session: Session, ends: list[date]) -> list[int]:
-    overdue = _overdue_check_ins(ends).subquery()
-    counted = dict(session.execute(sa.select(overdue.c.month, sa.func.count()).group_by(overdue.c.month)).all())
+def _by_month(session: Session, rows: Any, ends: list[date]) -> list[int]:
+    """How many of `rows` (a query with a `month` column: the index of its day in `ends`) fall on each day."""
+    found = rows.subquery()
+    counted = dict(session.execute(sa.select(found.c.month, sa.func.count()).group_by(found.c.month)).all())
     return [counted.get(index, 0) for index in range(len(ends))]
+
+
+def _month_end_days(ends: list[date]) -> Any:
+    """The days of `ends` as a table: `month` (the index), `day` and `after` (the London midnight that ends it)."""
+    return sa.union_all(*[sa.select(sa.literal(index).label("month"), sa.literal(day, sa.Date).label("day"),
+                                    sa.literal(midnight(day + timedelta(days=1)), UTCDateTime).label("after"))
+                          for index, day in enumerate(ends)]).subquery()
+
+
+def _not_in_touch(ends: list[date], weeks: int) -> Any:
+    """For each day in `ends` (its index: `month`): the cases open at its end with no contact from `weeks` before
+    it up to it. A case closed with no date counts as closed throughout; the last-contact date stands in for
+    contacts imported without a row. One query for every month end, a branch per day with that day's bounds as
+    constants and the contacts of its weeks as one uncorrelated set (on SQLite a table of the days joined to the
+    people, with a lookup per person and day, cost half as much again). The chart counts these rows by month;
+    a month's figure lists them."""
+    last_contact = CareLeaver.last_contact_on
+
+    def on(index: int, day: date) -> Any:
+        after, cutoff = midnight(day + timedelta(days=1)), day - timedelta(weeks=weeks)
+        contacted = sa.select(Contact.care_leaver_id).where(Contact.contact_on >= cutoff, Contact.contact_on <= day)
+        return (sa.select(sa.literal(index).label("month"), CareLeaver.id.label("care_leaver_id"), last_contact)
+                .where(CareLeaver.created_at < after,
+                       (CareLeaver.case_status == "open") | (CareLeaver.closed_at >= after),
+                       CareLeaver.id.not_in(contacted),
+                       last_contact.is_(None) | (last_contact < cutoff) | (last_contact > day)))
+    return sa.union_all(*[on(index, day) for index, day in enumerate(ends)])
 
 
 def _overdue_check_ins(ends: list[date]) -> Any:
     """For each day in `ends` (its index: `month`): the check-ins due before it and not done by its end, on
     matches whose state at its end held a slot or place. One query: each match's states as periods (from one
-    event to the next), joined to the month ends (a query per month, with a subquery per check-in, took half a
-    second). The chart counts these rows by month; a month's figure lists them."""
-    periods = sa.select(MatchEvent.match_id, MatchEvent.to_state, MatchEvent.at.label("since"), sa.func.lead(
+    event to the next), those holding a place at some month end kept, joined to the month ends (a query per
+    month, with a subquery per check-in, took half a second). The chart counts these rows by month; a month's
+    figure lists them."""
+    candidates = (CheckIn.due_on < ends[-1], CheckIn.done_on.is_(None) | (CheckIn.done_on > ends[0]))
+    # Only the matches with a check-in that could be overdue on one of the days (every event of each, so that
+    # each period ends where it did).
+    periods = (sa.select(MatchEvent.match_id, MatchEvent.to_state, MatchEvent.at.label("since"), sa.func.lead(
         MatchEvent.at).over(partition_by=MatchEvent.match_id, order_by=(MatchEvent.at, MatchEvent.id)).label(
-        "until")).subquery()
-    days = sa.union_all(*[sa.select(sa.literal(index).label("month"), sa.literal(day, sa.Date).label("day"),
-                                    sa.literal(midnight(day + timedelta(days=1)), UTCDateTime).label("after"))
-                          for index, day in enumerate(ends)]).subquery()
-    holding = set().union(*HOLDING.values())
+        "until")).where(MatchEvent.match_id.in_(sa.select(CheckIn.match_id).where(*candidates)))).subquery()
+    first_after, last_after = (midnight(day + timedelta(days=1)) for day in (ends[0], ends[-1]))
+    # Filtered before the join (the window function has already seen every event): about a third of them.
+    held = (sa.select(periods).where(periods.c.to_state.in_(set().union(*HOLDING.values())),
+                                     periods.c.since < last_after,
+                                     periods.c.until.is_(None) | (periods.c.until >= first_after))).subquery()
+    days = _month_end_days(ends)
     return (sa.select(days.c.month, CheckIn.id.label("check_in_id"), CheckIn.match_id, CheckIn.due_on,
                       CheckIn.label)
-            .select_from(CheckIn)
-            .join(days, (CheckIn.due_on < days.c.day) & (CheckIn.done_on.is_(None) | (CheckIn.done_on > days.c.day)))
-            .join(periods, (periods.c.match_id == CheckIn.match_id) & (periods.c.since < days.c.after)
-                  & (periods.c.until.is_(None) | (periods.c.until >= days.c.after)))
-            .where(CheckIn.due_on < ends[-1], CheckIn.done_on.is_(None) | (CheckIn.done_on > ends[0]),
-                   periods.c.to_state.in_(holding)))
+            .select_from(held)
+            .join(days, (held.c.since < days.c.after) & (held.c.until.is_(None) | (held.c.until >= days.c.after)))
+            .join(CheckIn, (CheckIn.match_id == held.c.match_id) & (CheckIn.due_on < days.c.day)
+                  & (CheckIn.done_on.is_(None) | (CheckIn.done_on > days.c.day)))
+            .where(*candidates))
 
 
 # Chart drill-downs: the list behind each figure of a chart's table ----------------------------------------
 # Each list is read with the very conditions its chart counted with (the `_reached`, `_filled_places`,
-# `_outcomes_recorded`, `_not_in_touch_where` and `_overdue_check_ins` above), so a figure and its list agree.
+# `_outcomes_recorded`, `_not_in_touch` and `_overdue_check_ins` above), so a figure and its list agree.
 
 @dataclass(frozen=True)
 class Figure:
@@ -504,20 +520,25 @@ def _month_end(today: date, figure: Figure) -> date:
 
 
 def _not_in_touch_rows(session: Session, today: date, figure: Figure) -> list[dict]:
-    """Who was not in touch at the end of the month, each with their last contact by then and the days since."""
+    """Who was not in touch at the end of the month (the chart's query for that one month end), each with their
+    last contact by then and the days since: the contacts' latest by person in one grouped query, not one
+    subquery per person."""
     day = _month_end(today, figure)
     weeks = council_settings.load(session, council_settings.FollowUpSettings).not_in_touch_weeks
-    last_row = sa.type_coerce(sa.select(sa.func.max(Contact.contact_on)).where(
-        Contact.care_leaver_id == CareLeaver.id, Contact.contact_on <= day).scalar_subquery(), sa.Date)
-    query = (sa.select(CareLeaver.id, CareLeaver.last_contact_on, last_row.label("last_row"))
-             .where(*_not_in_touch_where(day, weeks)).order_by(CareLeaver.id))
+    absent = _not_in_touch([day], weeks).subquery()
+    last_rows = (sa.select(Contact.care_leaver_id, sa.func.max(Contact.contact_on).label("last_row"))
+                 .where(Contact.contact_on <= day).group_by(Contact.care_leaver_id).subquery())
+    query = (sa.select(absent.c.care_leaver_id, absent.c.last_contact_on,
+                       sa.type_coerce(last_rows.c.last_row, sa.Date).label("last_row"))
+             .outerjoin(last_rows, last_rows.c.care_leaver_id == absent.c.care_leaver_id)
+             .order_by(absent.c.care_leaver_id))
     found = []
     for row in session.execute(query):
         seen = [on if isinstance(on, date) else date.fromisoformat(on) for on in (row.last_row, row.last_contact_on)
                 if on is not None]
         last = max((on for on in seen if on <= day), default=None)
-        found.append({"care_leaver_id": row.id, "days": (day - last).days if last else None, "on": last,
-                      "detail": "" if last else "No contact by then"})
+        found.append({"care_leaver_id": row.care_leaver_id, "days": (day - last).days if last else None,
+                      "on": last, "detail": "" if last else "No contact by then"})
     return sorted(found, key=lambda row: (row["on"] is not None, row["on"] or date.min))
 
 

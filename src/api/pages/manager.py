@@ -250,18 +250,22 @@ NUMBERS = [("referrals_per_place", "Proposals per free place of an opportunity")
            ("no_next_step_days", "Follow up an approved match not yet referred or introduced after (days)"),
            ("check_ins_due_within_days", "List check-ins and waiting matches from this many days before they are due")]
 MATCHING, FOLLOW_UP = council_settings.MatchingSettings, council_settings.FollowUpSettings
+COUNCIL = council_settings.CouncilSettings
 
 
 def _settings_page(request: Request, session, errors: dict[str, str], typed: dict[str, Any] | None = None) -> Template:
     """The settings as stored, or as typed when they were refused (every answer given back as it was)."""
     matching, follow_up = council_settings.load(session, MATCHING), council_settings.load(session, FOLLOW_UP)
-    current = {**matching.model_dump(), **follow_up.model_dump()}
+    council = council_settings.load(session, COUNCIL)
+    current = {**matching.model_dump(), **follow_up.model_dump(),
+               "borough_districts": ", ".join(council.borough_districts)}
     shown = typed or {**current, **{f"weight-{name}": value for name, value in matching.weights.items()},
                       "must_have": matching.must_have}
     return page(request, "settings.html", "Settings", status_code=400 if errors else 200, errors=errors,
                 features=council_settings.FEATURES, numbers=NUMBERS, values=shown,
                 matching_version=council_settings.version_of(session, MATCHING),
-                follow_up_version=council_settings.version_of(session, FOLLOW_UP))
+                follow_up_version=council_settings.version_of(session, FOLLOW_UP),
+                council_version=council_settings.version_of(session, COUNCIL))
 
 
 @get("/settings", sync_to_thread=True, opt=roles("manager"))
@@ -280,7 +284,22 @@ def _typed(data: Posted) -> dict[str, Any]:
     """What the manager typed: each number, each weight (as `weight-NAME`) and the must-haves ticked."""
     answers = {name: _answer(data.get(name)) for name, _ in NUMBERS}
     answers |= {f"weight-{name}": _answer(data.get(f"weight-{name}")) for name in council_settings.FEATURES}
-    return {**answers, "must_have": [name for name in council_settings.FEATURES if data.get(f"must-{name}")]}
+    return {**answers, "must_have": [name for name in council_settings.FEATURES if data.get(f"must-{name}")],
+            "borough_districts": _answer(data.get("borough_districts"))}
+
+
+def _districts(typed: str, errors: dict[str, str]):
+    """The borough's postcode districts as typed (commas or spaces between them), or None with the problem."""
+    districts = [part for part in typed.replace(",", " ").split() if part]
+    if not districts:
+        errors["borough_districts"] = "Enter the postcode districts inside the borough, for example E8, E9"
+        return None
+    try:
+        return COUNCIL(borough_districts=districts)
+    except ValidationError as error:
+        message = error.errors()[0]["msg"].removeprefix("Value error, ")
+        errors["borough_districts"] = message[:1].upper() + message[1:]
+        return None
 
 
 @post("/settings", sync_to_thread=True, opt=roles("manager"))
@@ -297,12 +316,15 @@ def save_settings(request: Request, uow: NamedDependency[UnitOfWork], data: Post
             **{k: v for k, v in numbers.items() if k in matching}})
         new_follow_up = _validated(FOLLOW_UP, errors, {
             **follow_up, **{k: v for k, v in numbers.items() if k in follow_up}})
+        new_council = _districts(typed["borough_districts"], errors)
         if errors:
             return _settings_page(request, session, errors, typed)
         try:
             council_settings.save(session, new_matching, version=version(data, "matching_version"),
                                   actor_id=actor_id(request))
             council_settings.save(session, new_follow_up, version=version(data, "follow_up_version"),
+                                  actor_id=actor_id(request))
+            council_settings.save(session, new_council, version=version(data, "council_version"),
                                   actor_id=actor_id(request))
         except DomainError as error:
             session.rollback()

@@ -19,7 +19,7 @@ class AnnualReport:
     steps: outcomes.CountTable  # the matching and outcomes report's first table: matches reaching each step
     cohort: cohort.CohortReport
     offer: local_offer.OfferReport
-    in_touch: keeping_in_touch.KeepingInTouch
+    in_touch: keeping_in_touch.KeepingInTouch  # its last month only: the page gives the last month's end
 
     def step_total(self, step: str) -> Cell:
         """All kinds' count of matches reaching a step in the year."""
@@ -32,13 +32,13 @@ class AnnualReport:
 
 def annual(session: Session, ending: int, *, today: date) -> AnnualReport:
     year = CollectionYear(ending)
-    # Of matching and outcomes, the page shows only the steps by kind: the rest of that report (times, groups,
-    # departments) was a quarter of this page's time at London scale (0.7 of 2.9 s of CPU), so it is not worked
-    # out. outcomes.py has no public name for these two steps yet (docs/reports.md, "PDF", speed).
-    steps = outcomes._steps_by_kind(outcomes._reached(session, year))
-    return AnnualReport(on=today, year=year, steps=steps, cohort=cohort.cohort(session, today=today),
+    # The page shows of matching and outcomes only the steps by kind (the rest of that report, times, groups and
+    # departments, was a quarter of this page's time at London scale), of the cohort only today's total (not its
+    # trend by quarter), and of keeping in touch only the last month's end.
+    return AnnualReport(on=today, year=year, steps=outcomes.steps(session, ending),
+                        cohort=cohort.cohort(session, today=today, trend=False),
                         offer=local_offer.local_offer(session, today=today),
-                        in_touch=keeping_in_touch.keeping_in_touch(session, today))
+                        in_touch=keeping_in_touch.keeping_in_touch(session, today, months=1))
 
 
 def in_words(cell: Cell, one: str, many: str) -> str:

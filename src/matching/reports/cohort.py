@@ -145,7 +145,7 @@ class Trend:
 class CohortReport:
     on: date
     tables: list[CohortTable]
-    trend: Trend
+    trend: Trend | None  # None when not asked for (the annual report shows only the cohort's total)
 
     @property
     def columns(self) -> list[str]:
@@ -156,7 +156,8 @@ def _age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def cohort(session: Session, *, today: date) -> CohortReport:
+def cohort(session: Session, *, today: date, trend: bool = True) -> CohortReport:
+    """Today's cohort tables, and (`trend`) the trend by quarter: the costlier part, every record's history."""
     people = session.execute(
         sa.select(CareLeaver.date_of_birth, CareLeaver.leaving_care_category, CareLeaver.in_touch,
                   CareLeaver.current_activity, CareLeaver.accommodation)
@@ -164,7 +165,7 @@ def cohort(session: Session, *, today: date) -> CohortReport:
     bands = [band_of(_age_on(person.date_of_birth, today)) for person in people]
     return CohortReport(on=today, tables=[
         _table(key, title, rows, _counts(people, bands, row_of))
-        for key, title, rows, row_of in DIMENSIONS], trend=trend(session, today=today))
+        for key, title, rows, row_of in DIMENSIONS], trend=quarterly(session, today=today) if trend else None)
 
 
 def _counts(people, bands: list[str], row_of) -> Counter:
@@ -214,10 +215,10 @@ class _Record:
     created_on: date
     closed_on: date | None  # its closing day, for a record with no closure or re-opening recorded
     events: list[tuple[date, str]]  # its closures and re-openings, oldest first
-    history: list  # its CareLeaverStatus rows, oldest first
+    history: list  # its `oc3.Recorded` rows, oldest first
 
 
-def trend(session: Session, *, today: date) -> Trend:
+def quarterly(session: Session, *, today: date) -> Trend:
     """Each quarter's cohort (the cases open on its last day, every age the report bands), and how many of them
     were in touch, in education, employment or training, and suitably housed, by the values that stood that day."""
     history = status_history(session, sa.select(CareLeaver.id))
@@ -285,7 +286,7 @@ def _trend_rows(report: CohortReport) -> list[list[object]]:
     share of the cohort in the council's column."""
     blank_bands = [""] * len(BANDS)
     lines: list[list[object]] = []
-    for point in report.trend.points:
+    for point in report.trend.points if report.trend else []:
         known = point.cohort is not None
         lines.append([TREND_TITLE, f"Care leavers on {point.label}", *blank_bands,
                       point.cohort.shown if known else NO_HISTORY, "", ""])

@@ -9,13 +9,14 @@ past year gives the same figures whatever happened since.
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from statistics import median
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from matching import clock, dashboard, vocab
+from matching.dates import add_months
 from matching.models import CareLeaver, Department, Match, MatchEvent, Opportunity
 from matching.reports.oc3 import CollectionYear
 from matching.reports.suppression import THRESHOLD, WITHHELD, SuppressedTable, suppress
@@ -90,26 +91,21 @@ class OutcomesReport:
     shares: list[GroupShare]
 
 
-@dataclass(frozen=True)
-class _Reached:
-    match_id: int
-    kind: str  # mentoring, or the opportunity's kind
-    care_leaver_id: int
-    department: str | None
-    step: str
-    day: date
-
-
 def outcomes(session: Session, ending: int) -> OutcomesReport:
     year = CollectionYear(ending)
-    reached = _reached(session, year)
+    reached = _reached_counts(session, year)
     places = _places(session, year)
-    departments = sorted({item.department for item in reached if item.department} | set(places))
-    groups, shares = _groups(session, year, reached)
+    departments = sorted({department for (_, _, department, _) in reached if department} | set(places))
+    groups, shares = _groups(session, year)
     return OutcomesReport(
         year=year, steps=_steps_by_kind(reached), quarters=_by_quarter(reached, year),
         departments=_by_department(reached, departments), places={name: places.get(name, 0) for name in departments},
         durations=_durations(session, year), groups=groups, shares=shares)
+
+
+def steps(session: Session, ending: int) -> CountTable:
+    """The report's first table on its own (the annual report quotes it): matches reaching each step, by kind."""
+    return _steps_by_kind(_reached_counts(session, CollectionYear(ending)))
 
 
 def _bounds(year: CollectionYear) -> tuple[datetime, datetime]:
@@ -122,25 +118,48 @@ STEP_OF = {(state.split("@")[0], kind): key for key, _, states in STEPS for stat
            for kind in ("mentoring", "opportunity") if "@" not in state or state.endswith("@" + kind)}
 
 
-def _reached(session: Session, year: CollectionYear) -> list[_Reached]:
-    """Each (match, step) reached in the year, once (a match re-opened and proposed again counts once)."""
+def _step_of_event():
+    """The step an event's arrival reaches (NULL for none), as SQL: a CASE built from STEP_OF alone."""
+    kinds: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (state, kind), key in STEP_OF.items():
+        kinds[state, key].append(kind)
+    return sa.case(*[(sa.and_(MatchEvent.to_state == state, Match.kind.in_(sorted(of))), key)
+                     for (state, key), of in kinds.items()])
+
+
+def _first_arrivals(year: CollectionYear):
+    """Each (match, step) reached in the year, once (a match re-opened and proposed again counts once), with the
+    match's kind (mentoring, or the opportunity's kind), young person and department, and the first arrival's
+    time: a subquery, so that the tables below are counted by the database, not from every event in Python."""
     start, after = _bounds(year)
-    rows = session.execute(
-        sa.select(MatchEvent.match_id, MatchEvent.to_state, MatchEvent.at, Match.kind, Match.care_leaver_id,
-                  Opportunity.kind.label("opportunity_kind"), Department.name.label("department"))
+    kind = sa.case((Match.kind == "mentoring", "mentoring"), else_=Opportunity.kind)
+    events = (
+        sa.select(MatchEvent.match_id, _step_of_event().label("step"), kind.label("kind"), Match.care_leaver_id,
+                  Department.name.label("department"), MatchEvent.at)
         .join(Match, Match.id == MatchEvent.match_id)
         .outerjoin(Opportunity, Opportunity.id == Match.opportunity_id)
         .outerjoin(Department, Department.id == Opportunity.department_id)
-        .where(MatchEvent.at >= start, MatchEvent.at < after)
-        .order_by(MatchEvent.at, MatchEvent.id)).all()
-    seen: dict[tuple[int, str], _Reached] = {}
-    for row in rows:
-        step = STEP_OF.get((row.to_state, row.kind))
-        if step and (row.match_id, step) not in seen:
-            kind = "mentoring" if row.kind == "mentoring" else row.opportunity_kind
-            seen[row.match_id, step] = _Reached(row.match_id, kind, row.care_leaver_id, row.department, step,
-                                                clock.london_day(row.at))
-    return list(seen.values())
+        .where(MatchEvent.at >= start, MatchEvent.at < after,
+               MatchEvent.to_state.in_(sorted({state for state, _ in STEP_OF})))).subquery()
+    keys = (events.c.match_id, events.c.step, events.c.kind, events.c.care_leaver_id, events.c.department)
+    return (sa.select(*keys, sa.func.min(events.c.at).label("at")).where(events.c.step.is_not(None))
+            .group_by(*keys).subquery())
+
+
+def _quarter_starts(year: CollectionYear) -> list[datetime]:
+    """The first moment of each quarter of the year, London time."""
+    return [dashboard.midnight(add_months(year.start, 3 * index)) for index in range(4)]
+
+
+def _reached_counts(session: Session, year: CollectionYear) -> dict[tuple[str, str, str | None, int], int]:
+    """How many matches reached each step in the year, by (step, kind, department, quarter of the first
+    arrival): each match has one kind and one department, so any of these adds up to the tables' counts."""
+    firsts = _first_arrivals(year)
+    quarter = dashboard.month_of(firsts.c.at, _quarter_starts(year)).label("quarter")
+    rows = session.execute(
+        sa.select(firsts.c.step, firsts.c.kind, firsts.c.department, quarter, sa.func.count())
+        .group_by(firsts.c.step, firsts.c.kind, firsts.c.department, quarter)).all()
+    return {(step, kind, department, int(index)): count for step, kind, department, index, count in rows}
 
 
 def _count_table(key: str, title: str, rows: list[tuple[str, str]], columns: list[tuple[str, str]],
@@ -149,20 +168,23 @@ def _count_table(key: str, title: str, rows: list[tuple[str, str]], columns: lis
     return CountTable(key, title, [words for _, words in rows], [words for _, words in columns], suppress(grid))
 
 
-def _steps_by_kind(reached: list[_Reached]) -> CountTable:
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for item in reached:
-        counts[item.step, item.kind] += 1
+def _summed(reached: dict[tuple[str, str, str | None, int], int], key_of, steps=None) -> dict[tuple, int]:
+    """The reached counts added up by `key_of(step, kind, department, quarter)` (None leaves a count out), of
+    `steps` only when given."""
+    counts: dict[tuple, int] = defaultdict(int)
+    for (step, kind, department, quarter), count in reached.items():
+        key = key_of(step, kind, department, quarter)
+        if key is not None and (steps is None or step in steps):
+            counts[key] += count
+    return counts
+
+
+def _steps_by_kind(reached) -> CountTable:
     return _count_table("steps", "Matches reaching each step, by kind", [(key, words) for key, words, _ in STEPS],
-                        list(KINDS), counts)
+                        list(KINDS), _summed(reached, lambda step, kind, _department, _quarter: (step, kind)))
 
 
 QUARTER_STEPS = ("proposed", "approved", "started", "sustained_6m")
-
-
-def quarter_of(day: date, year: CollectionYear) -> int:
-    """0 for April to June, up to 3 for January to March."""
-    return ((day.year - year.start.year) * 12 + day.month - 4) // 3
 
 
 def quarter_names(year: CollectionYear) -> list[str]:
@@ -171,11 +193,8 @@ def quarter_names(year: CollectionYear) -> list[str]:
             f"January to March {second}"]
 
 
-def _by_quarter(reached: list[_Reached], year: CollectionYear) -> CountTable:
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for item in reached:
-        if item.step in QUARTER_STEPS:
-            counts[str(quarter_of(item.day, year)), item.step] += 1
+def _by_quarter(reached, year: CollectionYear) -> CountTable:
+    counts = _summed(reached, lambda step, _kind, _department, quarter: (str(quarter), step), QUARTER_STEPS)
     words = dict((key, words) for key, words, _ in STEPS)
     return _count_table("quarters", "Matches reaching the main steps, by quarter",
                         [(str(index), name) for index, name in enumerate(quarter_names(year))],
@@ -185,11 +204,9 @@ def _by_quarter(reached: list[_Reached], year: CollectionYear) -> CountTable:
 DEPARTMENT_STEPS = ("referred", "started", "sustained_6m", "ended_early")
 
 
-def _by_department(reached: list[_Reached], departments: list[str]) -> CountTable:
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for item in reached:
-        if item.department and item.step in DEPARTMENT_STEPS:
-            counts[item.department, item.step] += 1
+def _by_department(reached, departments: list[str]) -> CountTable:
+    counts = _summed(reached, lambda step, _kind, department, _quarter: (department, step) if department else None,
+                     DEPARTMENT_STEPS)
     words = dict((key, words) for key, words, _ in STEPS)
     return _count_table("departments", "Opportunities: referrals and what came of them, by department",
                         [(name, name) for name in departments], [(step, words[step]) for step in DEPARTMENT_STEPS],
@@ -215,10 +232,12 @@ def _durations(session: Session, year: CollectionYear) -> list[Duration]:
     """Median days between two steps, of the matches whose later step happened in the year."""
     start, after = _bounds(year)
     ends = sorted({state for _, _, tos in DURATIONS for state in tos})
+    # Only the events of the states timed: the walk below passes over every other one.
+    timed = sorted({state for _, froms, tos in DURATIONS for state in (*froms, *tos)})
     events = session.execute(
         sa.select(MatchEvent.match_id, MatchEvent.to_state, MatchEvent.at, Match.kind)
         .join(Match, Match.id == MatchEvent.match_id)
-        .where(MatchEvent.at < after, MatchEvent.match_id.in_(
+        .where(MatchEvent.at < after, MatchEvent.to_state.in_(timed), MatchEvent.match_id.in_(
             sa.select(MatchEvent.match_id).where(MatchEvent.at >= start, MatchEvent.at < after,
                                                  MatchEvent.to_state.in_(ends))))
         .order_by(MatchEvent.match_id, MatchEvent.at, MatchEvent.id)).all()
@@ -238,29 +257,44 @@ def _durations(session: Session, year: CollectionYear) -> list[Duration]:
     return found
 
 
-def _groups(session: Session, year: CollectionYear, reached: list[_Reached]) -> tuple[list[CountTable],
-                                                                                      list[GroupShare]]:
+# What a group's columns count of each young person: a match proposed, approved, succeeding in the year.
+PERSON_STEPS = {"proposed": {"proposed"}, "approved": {"approved"}, "succeeded": SUCCEEDED}
+PERSON_COLUMNS = tuple(PERSON_STEPS)
+
+
+def _people_by_what_they_reached(session: Session, year: CollectionYear) -> list:
+    """The young people whose case was open at some time in the year, counted by the database by what the groups
+    read of them (sex, ethnicity, disability, former UASC) and by whether they had a match reaching each of
+    PERSON_STEPS in the year: a few hundred rows, each with its `people`, instead of one per young person."""
+    start, after = _bounds(year)
+    firsts = _first_arrivals(year)
+    reached = (sa.select(firsts.c.care_leaver_id,
+                         *(sa.func.max(sa.case((firsts.c.step.in_(sorted(steps)), 1), else_=0)).label(column)
+                           for column, steps in PERSON_STEPS.items()))
+               .group_by(firsts.c.care_leaver_id).subquery())
+    keys = (CareLeaver.sex, CareLeaver.ethnicity, CareLeaver.disability, CareLeaver.former_uasc,
+            *(reached.c[column] for column in PERSON_COLUMNS))
+    return session.execute(
+        sa.select(*keys, sa.func.count().label("people"))
+        .outerjoin(reached, reached.c.care_leaver_id == CareLeaver.id)
+        .where(CareLeaver.created_at < after, sa.or_(CareLeaver.closed_at.is_(None), CareLeaver.closed_at >= start))
+        .group_by(*keys)).all()
+
+
+def _groups(session: Session, year: CollectionYear) -> tuple[list[CountTable], list[GroupShare]]:
     """For each group of young people whose case was open at some time in the year: how many there were, and
     how many of them had a match proposed, approved, and succeeding (started or beyond) in the year."""
-    start, after = _bounds(year)
-    people = session.execute(
-        sa.select(CareLeaver.id, CareLeaver.sex, CareLeaver.ethnicity, CareLeaver.disability, CareLeaver.former_uasc)
-        .where(CareLeaver.created_at < after,
-               sa.or_(CareLeaver.closed_at.is_(None), CareLeaver.closed_at >= start))).all()
-    steps_of: dict[int, set[str]] = defaultdict(set)
-    for item in reached:
-        steps_of[item.care_leaver_id].add(item.step)
+    people = _people_by_what_they_reached(session, year)
     tables, shares = [], []
     for key, title, group_of in GROUPS:
         counts: dict[tuple[str, str], int] = defaultdict(int)
-        for person in people:
-            group, steps = group_of(person), steps_of.get(person.id, set())
-            counts[group, "cohort"] += 1
-            counts[group, "proposed"] += "proposed" in steps
-            counts[group, "approved"] += "approved" in steps
-            counts[group, "succeeded"] += bool(steps & SUCCEEDED)
+        for alike in people:
+            group = group_of(alike)
+            counts[group, "cohort"] += alike.people
+            for column in PERSON_COLUMNS:
+                counts[group, column] += alike.people if getattr(alike, column) else 0
         names = sorted({group for group, _ in counts})
-        columns = list(zip(("cohort", "proposed", "approved", "succeeded"), GROUP_COLUMNS, strict=True))
+        columns = list(zip(("cohort", *PERSON_COLUMNS), GROUP_COLUMNS, strict=True))
         table = _count_table(key, title, [(name, name) for name in names], columns, counts)
         tables.append(table)
         for name, cells in zip(names, table.table.cells, strict=True):
