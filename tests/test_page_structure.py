@@ -11,6 +11,7 @@ from fixtures import demo
 from litestar.testing import TestClient
 
 from api.app import create_app
+from matching import clock
 from tests import page_rules
 from tests.test_pages import csrf
 
@@ -65,6 +66,7 @@ def _examples(engine) -> dict[str, str]:
         "token_id": one("SELECT COALESCE(MAX(id), 1) FROM api_tokens"),
         "link": "0-nothing",  # a set-password link that was never sent: its "expired" page
         "version": "no-model-yet",  # the demo has trained no model: promoting one that does not exist
+        "chart": "by-state",
     }
 
 
@@ -90,7 +92,10 @@ def _path(path: str, role: str, examples: dict[str, str], engine) -> str:
         values["match_id"], values["meeting_id"] = str(row[0]), str(row[1])
     if "{to:str}" in path:
         values["to"] = "withdrawn"
-    return re.sub(r"\{([a-z_]+):(?:int|str)\}", lambda m: values[m.group(1)], path)
+    filled = re.sub(r"\{([a-z_]+):(?:int|str)\}", lambda m: values[m.group(1)], path)
+    if path == "/overview/charts/{chart:str}":  # a figure of the chart: this month's proposals
+        filled += f"?month={clock.today():%Y-%m}&series=proposed"
+    return filled
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
