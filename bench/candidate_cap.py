@@ -26,12 +26,12 @@ import numpy as np
 import sqlalchemy as sa
 
 from bench.common import OUT, load_average, machine, seeded
-from matching import clock, council_settings, db, engine
+from matching import clock, db, engine
 from matching.council_settings import MatchingSettings
-from matching.engine import learning, solve
+from matching.engine import solve
 from matching.engine.candidates import Edges
-from matching.engine.runs import choose, first_bonus, proposal_room
-from matching.engine.state import KINDS, read_state
+from matching.engine.runs import choose, first_bonus, inputs, proposal_room
+from matching.engine.state import KINDS
 
 SEED = 2026
 DEFAULT_SOURCE = OUT / "bench_passed_london.sqlite3"  # bench.passed_over's seeded London state, before any run
@@ -101,9 +101,7 @@ def with_loss(rows: list[dict]) -> list[dict]:
 def measure(url: str, wider: list[int]) -> dict:
     today = clock.today()
     with db.session_scope(db.engine_for(url)) as session:
-        settings = council_settings.load(session, MatchingSettings)
-        scorer = learning.current_scorer(session, settings)
-        state = read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place)
+        settings, scorer, state = inputs(session, today)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     found = {"machine": machine(), "date": today.isoformat(), "commit": commit, "load_before": load_average(),
              "people": len(state.people), "targets": {kind: len(state.targets[kind]) for kind in KINDS},
@@ -130,9 +128,7 @@ def second_run_edges(url: str) -> dict:
     today = clock.today()
     engine.run(db.engine_for(url), today=today, actor_id=None, source="cli")
     with db.session_scope(db.engine_for(url)) as session:
-        settings = council_settings.load(session, MatchingSettings)
-        scorer = learning.current_scorer(session, settings)
-        state = read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place)
+        settings, scorer, state = inputs(session, today)
     found = {}
     for kind in KINDS:
         now, chosen = choose(state, kind, settings, scorer)

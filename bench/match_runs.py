@@ -24,11 +24,9 @@ from fixtures.synthetic import affinity, generate
 from sqlmodel import select
 
 from bench.common import OUT, clone, machine, seeded
-from matching import clock, council_settings, db, engine
-from matching.council_settings import MatchingSettings
-from matching.engine import learning
-from matching.engine.runs import choose
-from matching.engine.state import KINDS, read_state
+from matching import clock, db, engine
+from matching.engine.runs import choose, inputs
+from matching.engine.state import KINDS
 from matching.models import CareLeaver
 
 SEED = 2026
@@ -76,9 +74,7 @@ def quality(url: str, scale: str, today: date) -> dict:
                "opportunity": {row["id"]: row for row in data.tables["opportunities"]}}
     sa_engine = db.engine_for(url)
     with db.session_scope(sa_engine) as session:
-        settings = council_settings.load(session, MatchingSettings)
-        scorer = learning.current_scorer(session, settings)
-        state = read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place)
+        settings, scorer, state = inputs(session, today)
     report = {}
     for kind in KINDS:
         edges, chosen = choose(state, kind, settings, scorer)

@@ -7,12 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from matching import council_settings, db
+from matching import db
 from matching.council_settings import MatchingSettings
-from matching.engine import learning, solve
-from matching.engine.runs import choose, first_bonus
+from matching.engine import solve
+from matching.engine.runs import choose, first_bonus, inputs
 from matching.engine.scoring import weights_scorer
-from matching.engine.state import KINDS, read_state
+from matching.engine.state import KINDS
 from matching.models import Match, MatchRun, Opportunity
 from tests.engine_world import TODAY, match, world
 from tests.test_engine_solver import FAST, worlds
@@ -79,9 +79,7 @@ def _job(qualification: int) -> dict:
 def _old_choice(engine) -> dict[str, set[tuple[int, int]]]:
     """What the old order (edges for everyone eligible, the limit left to the solver) proposes, as ids."""
     with db.session_scope(engine) as session:
-        settings = council_settings.load(session, MatchingSettings)
-        scorer = learning.current_scorer(session, settings)
-        state = read_state(session.connection(), TODAY, referrals_per_place=settings.referrals_per_place)
+        settings, scorer, state = inputs(session, TODAY)
     found = {}
     for kind in KINDS:
         edges, chosen = choose(state, kind, settings, scorer, limit_first=False)

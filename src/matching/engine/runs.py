@@ -242,6 +242,14 @@ def _lock_across_instances(session: Session) -> None:
         raise Conflict("a match run is already in progress on another instance; try again when it has finished")
 
 
+def inputs(session: Session, today: date) -> tuple[MatchingSettings, Scorer, State]:
+    """What a run chooses from (the council's settings, the current scorer, the state), read as a run reads
+    them: for benchmarks, notebooks and tests that call `choose` themselves."""
+    settings = council_settings.load(session, MatchingSettings)
+    scorer = learning.current_scorer(session, settings)
+    return settings, scorer, read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place)
+
+
 def alternatives(session: Session, care_leaver_id: int, *, today: date, limit: int = 10) -> dict[str, Any]:
     """One young person's ranked alternatives of each kind with reasons, and why the rest were excluded."""
     settings = council_settings.load(session, MatchingSettings)

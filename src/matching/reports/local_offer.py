@@ -39,6 +39,11 @@ class PlaceSplit:
     def share(self, row: int, column: int) -> int | None:
         return _share(self.table, row, column)
 
+    def shown_rows(self) -> list[list[str]]:
+        """Each place's row, then the totals line: the item's row of the main table."""
+        totals = [str(cell.shown) for cell in self.table.column_totals]
+        return [*_shown_rows(self.places, self.table), ["Wherever they live", *totals, str(self.table.total.shown)]]
+
 
 @dataclass(frozen=True)
 class OfferReport:
@@ -51,6 +56,17 @@ class OfferReport:
     def share(self, row: int, column: int) -> int | None:
         """A column's share of the item's eligible young people, when both counts are shown."""
         return _share(self.table, row, column)
+
+    def shown_rows(self) -> list[list[str]]:
+        return _shown_rows(self.items, self.table)
+
+
+def _shown_rows(labels: list[str], table: SuppressedTable) -> list[list[str]]:
+    """Each row as the page shows it: its label, each count with its share of the row's eligible ("12 (40%)"),
+    and the eligible."""
+    return [[label, *(f"{cell.shown} ({share}%)" if (share := _share(table, row, column)) is not None
+                      else str(cell.shown) for column, cell in enumerate(table.cells[row])),
+             str(table.row_totals[row].shown)] for row, label in enumerate(labels)]
 
 
 def _share(table: SuppressedTable, row: int, column: int) -> int | None:
