@@ -184,7 +184,7 @@ def main() -> None:
                 results["quality"][scale] = in_child(backend, scale, "quality", url, today)
                 print(json.dumps(results["quality"][scale]), flush=True)
             # This machine is shared and noisy: each measurement starts from its own copy of the same state.
-            for repeat in range(1 if scale == "england" else REPEATS):
+            for repeat in range(REPEATS):
                 copy = clone(backend, url, f"bench_match_{scale}_{repeat}")
                 measured = in_child(backend, scale, "run", copy, today)
                 print(json.dumps(measured), flush=True)

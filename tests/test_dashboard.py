@@ -20,6 +20,13 @@ from tests.test_pages import sign_in
 TODAY = date(2026, 11, 23)
 
 
+@pytest.fixture(autouse=True)
+def nothing_kept():
+    """The lists and charts are kept a minute per database address, and the suite's clock stands still: each
+    test starts with nothing kept, so none reads the lists of the test before it on the same database."""
+    dashboard._KEPT.clear()
+
+
 def at(day: str, clock: str = "10:00") -> datetime:
     return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=UTC)
 
@@ -359,6 +366,37 @@ def test_a_figures_list_names_the_young_person_adviser_and_what_it_counted(sessi
     assert {row.name for row in away.found.rows} == expected and len(expected) >= 3
     amy = next(row for row in away.found.rows if row.name == "Amy Jones")
     assert (amy.on, amy.days) == (date(2026, 1, 10), (end - date(2026, 1, 10)).days)  # her last contact by then
+
+
+def _made_at(found: dashboard.NamedList, clock: str) -> bool:
+    """Made within a second of that time on 23 November (the suite's fixed clock moves on as it is read)."""
+    hours, minutes, seconds = map(int, clock.split(":"))
+    return timedelta(0) <= found.counted_at - datetime(2026, 11, 23, hours, minutes, seconds, tzinfo=UTC) < timedelta(
+        seconds=1)
+
+
+def test_a_figures_list_is_kept_a_minute_then_made_again(engine, world):
+    figure = dashboard.Figure("by-state", month=date(2026, 1, 1), series="Proposed")
+    with CLOCK.fixed(datetime(2026, 11, 23, 9, 0, tzinfo=UTC)), db.session_scope(engine) as session:
+        first = dashboard.chart_list(session, figure, TODAY)
+        assert _made_at(first, "9:00:00") and first.found.total == 2
+    with db.session_scope(db.writer(engine)) as session:
+        session.get(CareLeaver, world.ids["Amy"]).first_name = "Aimee"
+    with CLOCK.fixed(datetime(2026, 11, 23, 9, 0, 59, tzinfo=UTC)), db.session_scope(engine) as session:
+        kept = dashboard.chart_list(session, figure, TODAY, page=None)
+        other = dashboard.chart_list(session, dashboard.Figure("by-state", month=date(2026, 1, 1),
+                                                               series="Approved"), TODAY)
+    assert kept.counted_at == first.counted_at and kept.found.total == 2  # the same rows, under a minute on
+    assert "Aimee Jones" in {row.name for row in kept.found.rows}  # names are read each time: only rows are kept
+    assert _made_at(other, "9:00:59")  # another figure: its own rows
+    with db.session_scope(db.writer(engine)) as session:  # a third proposal in January, after the list was made
+        match = session.exec(select(Match).where(Match.care_leaver_id == world.ids["Cara"])).first()
+        session.add(MatchEvent(match_id=match.id, at=at("2026-01-20"), from_state=None, to_state="proposed"))
+    with CLOCK.fixed(datetime(2026, 11, 23, 9, 0, 59, tzinfo=UTC)), db.session_scope(engine) as session:
+        assert dashboard.chart_list(session, figure, TODAY).found.total == 2  # still the list made at 9:00
+    with CLOCK.fixed(datetime(2026, 11, 23, 9, 1, 5, tzinfo=UTC)), db.session_scope(engine) as session:
+        again = dashboard.chart_list(session, figure, TODAY)
+    assert _made_at(again, "9:01:05") and again.found.total == 3  # made again
 
 
 def test_a_figure_asked_for_wrongly_is_refused_field_by_field(session, world):

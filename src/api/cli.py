@@ -1,8 +1,9 @@
 """The `springboard` command: serve, migrate, load demo data, import spreadsheets, run the matching engine.
 
 Start-up stays under a second: only click, the clock and the vocabularies are imported here. The engine
-(scikit-learn, skops, OR-Tools), the importers (openpyxl), the database layer and the web app are imported
-inside the commands that use them (tests/test_platform.py checks `--help` loads none of them).
+(numpy, scipy, OR-Tools; scikit-learn and skops only to train a model or check its file), the importers
+(openpyxl), the database layer and the web app are imported inside the commands that use them
+(tests/test_platform.py checks `--help` loads none of them).
 """
 
 import os

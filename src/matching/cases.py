@@ -316,16 +316,15 @@ def _current(session: Session, care_leaver_id: int, version: int) -> CareLeaver:
 def overdue_check_ins(session: Session, *, today: date, adviser_id: int | None = None) -> list[dict]:
     """Check-ins past their day, not done, on matches still under way; the longest overdue first."""
     holding = set().union(*HOLDING.values())
-    query = (select(CheckIn, Match, CareLeaver).join(Match, Match.id == CheckIn.match_id)
-             .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
+    # Columns, not whole records: the overview lists every overdue check-in of the council (800 at London
+    # scale), and loading each young person's whole record took a quarter of a second.
+    query = (sa.select(CheckIn.id.label("check_in_id"), CheckIn.match_id, CheckIn.label, CheckIn.due_on,
+                       CareLeaver.id, CareLeaver.case_reference, *NAME_COLUMNS, CareLeaver.personal_adviser_id)
+             .join(Match, Match.id == CheckIn.match_id).join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
              .where(CheckIn.done_on.is_(None), CheckIn.due_on < today, Match.state.in_(holding)))
-    if adviser_id:
-        query = query.where(CareLeaver.personal_adviser_id == adviser_id)
-    return [{"check_in_id": check.id, "match_id": match.id, "label": check.label, "due_on": check.due_on,
-             "days_overdue": (today - check.due_on).days, "care_leaver_id": person.id,
-             "case_reference": person.case_reference, "name": display_name(person),
-             "personal_adviser_id": person.personal_adviser_id}
-            for check, match, person in session.exec(query.order_by(CheckIn.due_on, CheckIn.id))]
+    return [{"check_in_id": row.check_in_id, "match_id": row.match_id, "label": row.label, "due_on": row.due_on,
+             "days_overdue": (today - row.due_on).days, **_named(row)}
+            for row in session.execute(_mine(query, adviser_id).order_by(CheckIn.due_on, CheckIn.id))]
 
 
 def no_recent_meeting(session: Session, *, today: date, days: int = 90, adviser_id: int | None = None) -> list[dict]:

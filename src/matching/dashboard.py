@@ -10,7 +10,7 @@ row: the history is 40,000 match events and 25,000 contacts for a London borough
 """
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from threading import RLock
@@ -129,6 +129,7 @@ class NamedList:
     listing: Listing
     title: str
     found: CaseloadPage  # rows, total, page and per page (the caseload's own paging)
+    counted_at: datetime | None = None  # when the rows were made, for a kept list
 
 
 def named_list(session: Session, slug: str, today: date, *, page: int | None = 1, per_page: int = PER_PAGE,
@@ -612,14 +613,18 @@ def read_figure(session: Session, chart: str, asked: dict[str, str], today: date
 def chart_list(session: Session, figure: Figure, today: date, *, page: int | None = 1,
                per_page: int = PER_PAGE) -> NamedList:
     """The young people behind one figure of a chart's table (one row per event, match, outcome or check-in the
-    figure counted), paged as the attention lists are; `page=None` gives every row (the CSV)."""
+    figure counted), paged as the attention lists are; `page=None` gives every row (the CSV). The figure's rows
+    are kept for a minute, as the attention lists are: working them out takes up to a second at London scale,
+    and its pages, its CSV and the next manager's click then cost a page of names."""
     chart = CHART_LISTINGS[figure.chart]
     title = chart.title(session, figure)
     days_heading, on_heading = chart.headings.get(figure.series) or chart.headings[None]
     listing = Listing(f"charts/{figure.chart}", lambda _: title, lambda *_: [], days_heading, on_heading)
-    rows = chart.rows(session, today, figure)
+    rows, counted_at = _kept(session, ("chart", figure), today,
+                             lambda: (chart.rows(session, today, figure), clock.utcnow()))
     return NamedList(listing, title, _named_page(session, rows, page, per_page,
-                                                 lambda row, _person: (row["days"], row["on"], row["detail"])))
+                                                 lambda row, _person: (row["days"], row["on"], row["detail"])),
+                     counted_at)
 
 
 # Kept for a minute ----------------------------------------------------------------------------------------
@@ -653,7 +658,7 @@ _KEPT: dict[tuple, tuple[datetime, Any]] = {}
 _COUNTING = RLock()
 
 
-def _kept(session: Session, what: str, today: date, make: Callable[[], Any]) -> Any:
+def _kept(session: Session, what: Hashable, today: date, make: Callable[[], Any]) -> Any:
     """`make()`, made at most a minute ago for this database, day and follow-up settings (a change to the
     settings is a new key, so it is made again at once)."""
     key = (what, str(session.get_bind().url), today,

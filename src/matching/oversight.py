@@ -202,9 +202,11 @@ def promote(session: Session, version: str) -> ScoringModel:
     if row.status == "current":
         raise Conflict(f"{version} is already in use")
     try:
-        learning.load_model(row.path, row.sha256)
+        model = learning.load_model(row.path, row.sha256)
     except OSError as error:
         raise Conflict(f"the file of {version} cannot be read, so it was not made current") from error
+    if not row.parameters:  # a model trained before its numbers were stored (0018): it now scores without its file
+        row.parameters = learning.learned_from(model).as_json()
     for old in session.exec(select(ScoringModel).where(ScoringModel.status == "current")):
         old.status = "retired"
     row.status = "current"

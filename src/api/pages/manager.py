@@ -22,7 +22,7 @@ from api.pages.common import done, page, pagination, query_of, roles, tell, toda
 from api.pages.reports import attachment, audit_download
 from api.records import audit_care_leaver_reads
 from jobs.matching import ask_worker
-from matching import clock, council_settings, dashboard, match_runs, vocab
+from matching import council_settings, dashboard, match_runs, vocab
 from matching.errors import DomainError
 from matching.models import MatchRun
 from matching.reports import charts, export
@@ -192,8 +192,8 @@ def chart_list(request: Request, uow: NamedDependency[UnitOfWork], chart: FromPa
             return _figure_refused(request, errors)
         found = dashboard.chart_list(session, figure, today(), page=form.model.page if form.ok else 1)
         audit_care_leaver_reads(request, uow, session, _ids(found), "list")
-    return page(request, "manager/list.html", found.title, form=form, found=found, counted_at=clock.utcnow(),
-                fresh=True, download=f"{request.url.path}/csv?{urlencode(figure.query())}",
+    return page(request, "manager/list.html", found.title, form=form, found=found, counted_at=found.counted_at,
+                download=f"{request.url.path}/csv?{urlencode(figure.query())}",
                 pagination=pagination(request.url.path, figure.query(), found.found.page, found.found.pages,
                                       "Pages of the list"),
                 can_open=request.user.role in YOUNG_PERSON_PAGE_ROLES, back=("/overview", "Back to the overview"))

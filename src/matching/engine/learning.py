@@ -5,6 +5,11 @@ is 1; an early ending, an unsuccessful application or an adviser's rejection is 
 scikit-learn pipeline (a logistic regression over the same criteria the weights use, so it still explains
 itself) calibrated to a probability of success. It is stored with skops, never pickle, and its file's
 SHA-256 is kept in the database and checked before every load, so a swapped file is refused.
+
+Scoring does not load that file: training also keeps the few numbers the model scores with on its row
+(`learned_from`, `scoring.Learned`), and the engine scores with those and numpy alone. scikit-learn and skops
+take seconds to import (skops' trusted types import every estimator), so they are imported here only inside
+the functions that train, evaluate, store or load a model's file, never with this module.
 """
 
 import hashlib
@@ -12,26 +17,22 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import skops.io as sio
 import sqlalchemy as sa
-from sklearn.calibration import CalibratedClassifierCV, calibration_curve
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.pipeline import Pipeline
 from sqlmodel import Session, select
 
 from matching import council_settings
 from matching.clock import utcnow
 from matching.council_settings import MatchingSettings
 from matching.engine.features import feature_matrix
-from matching.engine.scoring import Scorer, model_input, weights_scorer
+from matching.engine.scoring import INPUTS, Learned, ModelRefused, Scorer, model_input, weights_scorer
 from matching.engine.state import KINDS, State, read_state
-from matching.errors import Conflict
 from matching.models import CareLeaver, Match, MatchRun, Outcome, ScoringModel
+
+if TYPE_CHECKING:
+    from sklearn.calibration import CalibratedClassifierCV
 
 SUCCESS = {"placement_completed", "job_sustained_3m", "job_sustained_6m", "mentoring_sustained_6m"}
 FAILURE = {"ended_early", "not_successful"}
@@ -43,10 +44,6 @@ PROMOTION_MARGIN = 0.01
 # What a stored model may contain; anything else in the file and it is not loaded.
 # (skops trusts scikit-learn's public estimators itself; these are the parts it asks about.)
 TRUSTED = ["numpy.dtype", "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration"]
-
-
-class ModelRefused(Conflict):
-    pass
 
 
 @dataclass
@@ -110,7 +107,13 @@ def labelled_pairs(session: Session, today: date) -> Labelled:
         label=np.array([outcomes.get(r.id, 0) for r in kept], dtype=np.int64))
 
 
-def new_pipeline(seed: int) -> CalibratedClassifierCV:
+def new_pipeline(seed: int) -> "CalibratedClassifierCV":
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    # Its form is what `learned_from` takes apart and `scoring.Learned` scores with: change one, change both.
     base = Pipeline([("impute", SimpleImputer(strategy="constant", fill_value=0.0)),
                      ("classify", LogisticRegression(max_iter=1000, random_state=seed))])
     return CalibratedClassifierCV(base, method="sigmoid", cv=5, ensemble=False)
@@ -121,6 +124,9 @@ def enough(labels: np.ndarray) -> bool:
 
 
 def evaluate(scores: np.ndarray, labels: np.ndarray) -> dict[str, Any]:
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
     observed, predicted = calibration_curve(labels, scores, n_bins=5, strategy="quantile")
     return {"roc_auc": round(float(roc_auc_score(labels, scores)), 4),
             "brier": round(float(brier_score_loss(labels, scores)), 4),
@@ -174,6 +180,9 @@ def _scores(scorer: Scorer, X: np.ndarray, kinds: np.ndarray) -> np.ndarray:
 
 def _store(session: Session, model: Any, models_dir: Path, actor_id: int | None, *, status: str,
            metrics: dict[str, Any], rows: int) -> ScoringModel:
+    import skops.io as sio
+
+    learned = learned_from(model)  # first: a model of another form is refused before anything is written
     models_dir.mkdir(parents=True, exist_ok=True)
     payload = sio.dumps(model)
     digest = hashlib.sha256(payload).hexdigest()
@@ -186,7 +195,7 @@ def _store(session: Session, model: Any, models_dir: Path, actor_id: int | None,
         for old in session.exec(select(ScoringModel).where(ScoringModel.status == "current")):
             old.status = "retired"
     row = ScoringModel(version=version, created_by_id=actor_id, path=str(path), sha256=digest, status=status,
-                       training_rows=rows, metrics=metrics)
+                       training_rows=rows, metrics=metrics, parameters=learned.as_json())
     session.add(row)
     session.flush()
     return row
@@ -198,11 +207,58 @@ def current_scorer(session: Session, settings: MatchingSettings, *, learned: boo
     row = session.exec(select(ScoringModel).where(ScoringModel.status == "current")).first() if use_model else None
     if row is None:
         return weights_scorer(settings)
-    return Scorer(version=row.version, model=load_model(row.path, row.sha256))
+    return Scorer(version=row.version, learned=learned_of(row))
+
+
+def learned_of(row: ScoringModel) -> Learned:
+    """The numbers a model scores with. A model trained since revision 0018 keeps them on its row, so no file
+    is read (the row also holds the digest that guarded the file: the numbers are as trusted as it was).
+    A model trained before has only its file: it is loaded as before (digest and trusted types checked,
+    cached per process by `load_model`) and the numbers are taken from it in memory. They are not written
+    back: this is called from reads (`match explain`, alternatives) that should not write, and the weekly
+    retraining soon replaces such a model with one that has them."""
+    if row.parameters:
+        return Learned.from_json(row.version, row.parameters)
+    return learned_from(load_model(row.path, row.sha256))
+
+
+def learned_from(model: Any) -> Learned:
+    """The numbers inside a model `new_pipeline` made and fitted: the logistic regression's coefficients and
+    intercept (fitted on all the training rows, as ensemble=False does) and the sigmoid calibration's a and b.
+    Anything of another shape is refused, so a changed pipeline fails here, not as different scores."""
+    from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    def expect(holds: bool, what: str) -> None:
+        if not holds:
+            raise ModelRefused(f"the model is not the calibrated pipeline learning.new_pipeline makes: {what}")
+
+    expect(isinstance(model, CalibratedClassifierCV) and model.method == "sigmoid"
+           and len(getattr(model, "calibrated_classifiers_", [])) == 1, "one sigmoid calibration (ensemble=False)")
+    expect(np.array_equal(model.classes_, [0, 1]), "the classes must be 0 and 1")
+    calibrated = model.calibrated_classifiers_[0]
+    pipeline = calibrated.estimator
+    expect(calibrated.method == "sigmoid" and len(calibrated.calibrators) == 1
+           and type(calibrated.calibrators[0]) is _SigmoidCalibration, "one sigmoid calibrator")
+    expect(isinstance(pipeline, Pipeline) and len(pipeline.steps) == 2, "an imputer then a classifier")
+    impute, classify = pipeline[0], pipeline[-1]
+    expect(type(impute) is SimpleImputer and impute.strategy == "constant" and impute.fill_value == 0.0
+           and not impute.add_indicator and isinstance(impute.missing_values, float)
+           and np.isnan(impute.missing_values), "a missing value (NaN) imputed as 0")
+    expect(type(classify) is LogisticRegression and classify.coef_.shape == (1, len(INPUTS))
+           and np.array_equal(classify.classes_, [0, 1]), f"a logistic regression over {len(INPUTS)} inputs")
+    calibrator = calibrated.calibrators[0]
+    return Learned(coef=np.array(classify.coef_[0], dtype=np.float64), intercept=float(classify.intercept_[0]),
+                   a=float(calibrator.a_), b=float(calibrator.b_))
 
 
 @lru_cache(maxsize=4)
 def load_model(path: str, sha256: str) -> Any:
+    """A stored model's file, refused when it is not the file recorded or holds types not trusted."""
+    import skops.io as sio
+
     payload = Path(path).read_bytes()
     if hashlib.sha256(payload).hexdigest() != sha256:
         raise ModelRefused(f"the model file {Path(path).name} does not match its recorded digest; it was "

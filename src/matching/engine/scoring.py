@@ -3,6 +3,11 @@
 Two scorers share one interface: the manager's weights (documented defaults until changed), and a learned
 model once one has beaten the weights on held-out outcomes. Both are linear in the criteria, so every
 score splits into per-criterion contributions, and the largest of those become the proposal's reasons.
+
+A learned model scores here as the plain numbers training took from it (`Learned`, stored on its
+`scoring_models` row), with numpy alone: scoring, and so `match explain` and every run, never imports
+scikit-learn or skops, which take seconds to load. Only training, evaluating and checking a model's file do
+(learning.py).
 """
 
 import hashlib
@@ -16,6 +21,7 @@ from matching.council_settings import FEATURES, MatchingSettings
 from matching.engine.features import APPLIES, FEATURE_FUNCTIONS
 from matching.engine.reasons import top_reasons
 from matching.engine.state import State
+from matching.errors import Conflict
 
 assert tuple(FEATURE_FUNCTIONS) == FEATURES, "the settings and the engine must list the same criteria"
 TOP_REASONS = 4
@@ -26,29 +32,82 @@ def model_input(kind: str, features: np.ndarray) -> np.ndarray:
     return np.column_stack([features, np.full(len(features), float(kind == "opportunity"))])
 
 
+INPUTS = (*FEATURES, "is_opportunity")  # what a learned model sees, in order (model_input)
+LEARNED_FORM = "calibrated-logistic-1"  # the only form of learned model there is (learning.new_pipeline)
+
+
+class ModelRefused(Conflict):
+    pass
+
+
+@dataclass(frozen=True)
+class Learned:
+    """A calibrated logistic regression as numbers: P(success) = 1 / (1 + exp(a * f + b)), where the
+    decision f = x . coef + intercept over the model input x with a missing value (NaN) taken as 0, as the
+    pipeline's imputer does. Equal to the fitted pipeline's `predict_proba(x)[:, 1]` (tests/test_learned_scorer)."""
+
+    coef: np.ndarray  # one per INPUTS
+    intercept: float
+    a: float
+    b: float
+
+    def decision(self, inputs: np.ndarray) -> np.ndarray:
+        return np.where(np.isnan(inputs), 0.0, inputs) @ self.coef + self.intercept
+
+    def probability(self, inputs: np.ndarray) -> np.ndarray:
+        # 1 / (1 + e^z) as e^-log(1 + e^z): no overflow however far from the boundary a pair is
+        return np.exp(-np.logaddexp(0.0, self.a * self.decision(inputs) + self.b))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"form": LEARNED_FORM, "inputs": list(INPUTS), "coef": [float(c) for c in self.coef],
+                "intercept": float(self.intercept), "calibration": {"a": float(self.a), "b": float(self.b)}}
+
+    @classmethod
+    def from_json(cls, version: str, data: dict[str, Any]) -> "Learned":
+        """The numbers stored for `version`, refused (never guessed at) when they are not of the one form
+        there is or were learned over other criteria than today's."""
+        if data.get("form") != LEARNED_FORM or data.get("inputs") != list(INPUTS):
+            raise ModelRefused(f"the scoring model {version} was stored in another form or over other criteria "
+                               f"than {', '.join(INPUTS)}; retrain it")
+        try:
+            learned = cls(coef=np.array(data["coef"], dtype=np.float64), intercept=float(data["intercept"]),
+                          a=float(data["calibration"]["a"]), b=float(data["calibration"]["b"]))
+        except (KeyError, TypeError, ValueError) as error:
+            raise ModelRefused(f"the stored numbers of the scoring model {version} are incomplete; retrain "
+                               f"it") from error
+        numbers = np.array([*learned.coef, learned.intercept, learned.a, learned.b])
+        if learned.coef.shape != (len(INPUTS),) or not np.isfinite(numbers).all():
+            raise ModelRefused(f"the stored numbers of the scoring model {version} are not one finite number "
+                               f"per criterion; retrain it")
+        return learned
+
+
 @dataclass
 class Scorer:
     version: str
     weights: np.ndarray | None = None
-    model: Any = None  # a fitted, calibrated scikit-learn estimator (see learning.py)
+    learned: Learned | None = None
 
     def score(self, kind: str, features: np.ndarray) -> np.ndarray:
         if len(features) == 0:
             return np.zeros(0)
-        if self.model is not None:
-            return self.model.predict_proba(model_input(kind, features))[:, 1]
+        if self.learned is not None:
+            return self.learned.probability(model_input(kind, features))
         weights = self.weights * APPLIES[kind]
         return features @ weights / weights.sum() if weights.sum() else np.zeros(len(features))
 
     def contributions(self, kind: str, features: np.ndarray) -> np.ndarray:
-        if self.model is not None:
-            return features * coefficients(self.model)[: features.shape[1]]
+        if self.learned is not None:
+            # a criterion not known (NaN) is 0 to the model, so it contributes nothing
+            return np.where(np.isnan(features), 0.0, features) * self.learned.coef[: features.shape[1]]
         return features * (self.weights * APPLIES[kind])
 
 
 def coefficients(model: Any) -> np.ndarray:
-    """The linear weights inside a calibrated pipeline (the base estimator fitted on all the data)."""
-    return model.calibrated_classifiers_[0].estimator[-1].coef_[0]
+    """The linear weights inside a fitted, calibrated pipeline (for notebooks that hold the model itself)."""
+    from matching.engine.learning import learned_from  # scikit-learn's objects: only given one of them
+
+    return learned_from(model).coef
 
 
 def weights_scorer(settings: MatchingSettings) -> Scorer:

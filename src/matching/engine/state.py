@@ -13,6 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from matching.engine import geo
+from matching.engine.text import Tfidf
 from matching.lifecycle import HOLDING
 from matching.mentoring import dbs_current, safeguarding_current
 from matching.models import CareLeaver, Match, MatchEvent, Mentor, Opportunity, PassedOver
@@ -434,12 +435,8 @@ def cached(store: dict, key: tuple, build):
 def tfidf(state: State, kind: str):
     """TF-IDF fitted on all targets' words (what the council offers), applied to both sides; None if no words."""
     def fit():
-        # Imported here: scikit-learn takes seconds to load, and an approval's re-check (read_pair) needs none of it.
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
         try:
-            matrix = vectorizer.fit_transform([text for side in KINDS for text in state.targets[side].text]).tocsr()
+            vectorizer, matrix = Tfidf.fit([text for side in KINDS for text in state.targets[side].text])
         except ValueError:  # no targets, or not one word among them
             return None
         split = len(state.targets["mentoring"])
@@ -450,10 +447,10 @@ def tfidf(state: State, kind: str):
         return None
     vectorizer, targets = model
     # Kept with the targets' model (state.shared) by the words themselves: one young person's alternatives
-    # then reuse the vector while the targets are unchanged (scikit-learn's transform of one text costs 1 ms).
+    # then reuse the vector while the targets are unchanged.
     words = tuple(state.people.text)
-    people = cached(state.shared, ("tfidf", words), lambda: vectorizer.transform(words).tocsr()) if len(words) == 1 \
-        else cached(state.cache, ("tfidf",), lambda: vectorizer.transform(state.people.text).tocsr())
+    people = cached(state.shared, ("tfidf", words), lambda: vectorizer.transform(words)) if len(words) == 1 \
+        else cached(state.cache, ("tfidf",), lambda: vectorizer.transform(state.people.text))
     return people, targets[kind]
 
 

@@ -43,7 +43,9 @@ class PassedOver(SQLModel, table=True):
 
 
 class ScoringModel(SQLModel, table=True):
-    """A trained model: its file, the file's digest (checked before loading) and its held-out metrics."""
+    """A trained model: its file, the file's digest (checked before loading), its held-out metrics, and the
+    numbers it scores with (`parameters`, scoring.Learned), so scoring never loads the file. A model trained
+    before those were kept has {} there and is scored from its file (learning.learned_of)."""
 
     __tablename__ = "scoring_models"
     version: str = Field(primary_key=True, max_length=40)
@@ -54,6 +56,7 @@ class ScoringModel(SQLModel, table=True):
     status: str = code_field(10, description="current, candidate, retired or declined")
     training_rows: int = 0
     metrics: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
 
 class Setting(SQLModel, table=True):
