@@ -40,6 +40,11 @@ class ModelRefused(Conflict):
     pass
 
 
+def _imputed(values: np.ndarray) -> np.ndarray:
+    """A missing value (NaN) as 0, as the learned pipeline's imputer takes it."""
+    return np.where(np.isnan(values), 0.0, values)
+
+
 @dataclass(frozen=True)
 class Learned:
     """A calibrated logistic regression as numbers: P(success) = 1 / (1 + exp(a * f + b)), where the
@@ -52,7 +57,11 @@ class Learned:
     b: float
 
     def decision(self, inputs: np.ndarray) -> np.ndarray:
-        return np.where(np.isnan(inputs), 0.0, inputs) @ self.coef + self.intercept
+        return _imputed(inputs) @ self.coef + self.intercept
+
+    def contributions(self, features: np.ndarray) -> np.ndarray:
+        """Each criterion's part of the decision (a criterion not known adds nothing, as it is 0 to the model)."""
+        return _imputed(features) * self.coef[: features.shape[1]]
 
     def probability(self, inputs: np.ndarray) -> np.ndarray:
         # 1 / (1 + e^z) as e^-log(1 + e^z): no overflow however far from the boundary a pair is
@@ -98,8 +107,7 @@ class Scorer:
 
     def contributions(self, kind: str, features: np.ndarray) -> np.ndarray:
         if self.learned is not None:
-            # a criterion not known (NaN) is 0 to the model, so it contributes nothing
-            return np.where(np.isnan(features), 0.0, features) * self.learned.coef[: features.shape[1]]
+            return self.learned.contributions(features)
         return features * (self.weights * APPLIES[kind])
 
 
