@@ -22,23 +22,34 @@ import httpx
 
 from bench.common import OUT, described, load_average, machine, repeated, seeded, served, spread, wrk
 from bench.pages import check, session_cookie
-from matching import clock, dashboard, db
+from matching import clock, council_settings, dashboard, db
 
 
 def overview_from_nothing(url: str, repeats: int) -> dict:
-    """`dashboard.overview` (every count and chart) made `repeats` times in this process, none kept."""
+    """What the first manager to open the overview after a minute waits for, `repeats` times in this process:
+    `dashboard.recent_counts` with nothing kept (every attention list in full, which the counts are the lengths
+    of, and every chart). Then each part alone, to say where the time goes."""
     engine = db.engine_for(url)
     today = clock.today()
-    before, timings = load_average(), {}
+    before, totals, timings = load_average(), [], {}
     for _ in range(repeats):
+        dashboard.forget_kept()
         with db.session_scope(engine) as session:
-            for name, make in (("counts", dashboard.attention_counts), ("by state", dashboard.matches_by_state),
-                               ("times", dashboard.decision_times), ("places", dashboard.places_by_department),
-                               ("outcomes", dashboard.outcomes_by_kind), ("attention", dashboard.attention_over_time)):
+            started = time.perf_counter()
+            dashboard.recent_counts(session, today)
+            totals.append((time.perf_counter() - started) * 1000)
+        with db.session_scope(engine) as session:
+            follow_up = council_settings.load(session, council_settings.FollowUpSettings)
+            parts = [(listing.slug, lambda s, listing=listing: listing.rows(s, today, follow_up))
+                     for listing in dashboard.LISTINGS]
+            parts += [(name, lambda s, make=make: make(s, today)) for name, make in (
+                ("by state", dashboard.matches_by_state), ("times", dashboard.decision_times),
+                ("places", dashboard.places_by_department), ("outcomes", dashboard.outcomes_by_kind),
+                ("attention", dashboard.attention_over_time))]
+            for name, make in parts:
                 started = time.perf_counter()
-                make(session, today)
+                make(session)
                 timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
-    totals = [sum(run) for run in zip(*timings.values(), strict=True)]
     return {"load_before": before, "load_after": load_average(), "total_ms": spread(totals),
             "parts_ms": {name: round(statistics.median(values), 1) for name, values in timings.items()}}
 

