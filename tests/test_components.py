@@ -86,3 +86,56 @@ def test_checkboxes_and_radios_render_what_govuk_renders(macro, ours, params):
                              f"{{{{ {name}(params) }}}}")
     assert _same_markup(ENV.from_string(f"{{{{ {ours}(params) }}}}").render(params=params)) == _same_markup(
         theirs.render(params=params))
+
+
+GOVUK_TAG = ENV.from_string('{% from "govuk_frontend_jinja/components/tag/macro.html" import govukTag %}'
+                            "{{ govukTag(params) }}")
+OUR_TAG = ENV.from_string("{{ govuk_tag(params) }}")
+words_or_html = st.fixed_dictionaries({}, optional={
+    "text": words, "html": st.sampled_from(["<b>A &amp; B</b>", "plain", ""])})
+tag_params = st.tuples(words_or_html, st.fixed_dictionaries({}, optional={
+    "classes": st.sampled_from(["govuk-tag--red", None]), "attributes": st.sampled_from([{"id": "t"}, None])})).map(
+    lambda parts: parts[0] | parts[1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(tag_params)
+def test_the_tag_renders_what_govuk_tag_renders(params):
+    assert _same_markup(OUR_TAG.render(params=params)) == _same_markup(GOVUK_TAG.render(params=params))
+
+
+GOVUK_SUMMARY = ENV.from_string(
+    '{% from "govuk_frontend_jinja/components/summary-list/macro.html" import govukSummaryList %}'
+    "{{ govukSummaryList(params) }}")
+OUR_SUMMARY = ENV.from_string("{{ govuk_summary_list(params) }}")
+action = st.tuples(words_or_html, st.fixed_dictionaries({"href": st.sampled_from(["/a?b=1&c=2", "/x"])}, optional={
+    "visuallyHiddenText": words, "classes": st.sampled_from(["govuk-link--no-visited-state", None]),
+    "attributes": st.sampled_from([{"data-x": "1"}, None])})).map(lambda parts: parts[0] | parts[1])
+actions = st.fixed_dictionaries({"items": st.lists(action, max_size=3)},
+                                optional={"classes": st.sampled_from(["sb-actions", None])})
+part = st.tuples(words_or_html, st.fixed_dictionaries({}, optional={
+    "classes": st.sampled_from(["govuk-!-width-one-third", None])})).map(lambda parts: parts[0] | parts[1])
+row = st.one_of(st.just({}), st.fixed_dictionaries({"key": part, "value": part}, optional={
+    "actions": actions, "classes": st.sampled_from(["sb-row", None])}))
+title = st.tuples(words_or_html, st.fixed_dictionaries({}, optional={
+    "headingLevel": st.sampled_from([2, 3, None]), "classes": st.sampled_from(["sb-title", None])})).map(
+    lambda parts: parts[0] | parts[1])
+card = st.fixed_dictionaries({}, optional={"title": title, "actions": actions,
+                                           "classes": st.sampled_from(["sb-card", None]),
+                                           "attributes": st.sampled_from([{"id": "card"}, None])})
+summary_params = st.fixed_dictionaries({"rows": st.lists(row, max_size=4)}, optional={
+    "classes": st.sampled_from(["govuk-summary-list--no-border", None]),
+    "attributes": st.sampled_from([{"id": "s"}, None]), "card": card})
+
+
+@settings(max_examples=400, deadline=None)
+@given(summary_params)
+def test_the_summary_list_renders_what_govuk_summary_list_renders(params):
+    assert _same_markup(OUR_SUMMARY.render(params=params)) == _same_markup(GOVUK_SUMMARY.render(params=params))
+
+
+def test_a_summary_list_escapes_text_and_keeps_html():
+    rendered = OUR_SUMMARY.render(params={"rows": [{"key": {"text": "<i>"}, "value": {"html": "<b>kept</b>"},
+                                                    "actions": {"items": [{"href": "/c", "text": "Change",
+                                                                           "visuallyHiddenText": "<name>"}]}}]})
+    assert "&lt;i&gt;" in rendered and "<b>kept</b>" in rendered and "&lt;name&gt;" in rendered

@@ -170,3 +170,73 @@ def checkboxes(params: dict[str, Any]) -> Markup:
 
 def radios(params: dict[str, Any]) -> Markup:
     return _choices("radios", params)
+
+
+def tag(params: dict[str, Any]) -> Markup:
+    """govukTag(params): text or html, classes, attributes (a list page shows one a row)."""
+    return Markup(f'<strong class="{escape(_classes("govuk-tag", None, params.get("classes")))}"'
+                  f'{_attributes({"attributes": params.get("attributes")})}>{_words(params)}</strong>')
+
+
+def _action_link(action: dict[str, Any], card_title: dict[str, Any] | None) -> str:
+    hidden = f" {escape(action['visuallyHiddenText'])}" if action.get("visuallyHiddenText") else ""
+    hidden += f" ({_words(card_title)})" if card_title else ""
+    hidden = f'<span class="govuk-visually-hidden">{hidden}</span>' if hidden else ""
+    return (f'<a class="{escape(_classes("govuk-link", None, action.get("classes")))}" href="{escape(action.get("href", ""))}"'
+            f'{_attributes({"attributes": action.get("attributes")})}>{_words(action)}{hidden}</a>')
+
+
+def summary_list(params: dict[str, Any]) -> Markup:
+    """govukSummaryList(params): rows (key, value, actions, classes), classes, attributes, and card (title,
+    actions, classes, attributes). The young person's page shows five."""
+    card = params.get("card") or None
+    card_title = card.get("title") if card else None
+    rows = [row for row in params.get("rows") or [] if row]
+    any_actions = any((row.get("actions") or {}).get("items") for row in rows)
+    parts = [f'<dl class="{escape(_classes("govuk-summary-list", None, params.get("classes")))}"'
+             f'{_attributes({"attributes": params.get("attributes")})}>']
+    for row in rows:
+        actions = row.get("actions") or {}
+        items = actions.get("items") or []
+        classes = "govuk-summary-list__row" + (" govuk-summary-list__row--no-actions" if any_actions and not items
+                                               else "")
+        classes += f" {row['classes']}" if row.get("classes") else ""
+        key, value = row.get("key") or {}, row.get("value") or {}
+        parts.append(f'<div class="{escape(classes)}">'
+                     f'<dt class="{escape(_classes("govuk-summary-list__key", None, key.get("classes")))}">'
+                     f'{_words(key)}</dt>'
+                     f'<dd class="{escape(_classes("govuk-summary-list__value", None, value.get("classes")))}">'
+                     f'{_words(value)}</dd>')
+        if items:
+            action_classes = _classes("govuk-summary-list__actions", None, actions.get("classes"))
+            if len(items) == 1:
+                parts.append(f'<dd class="{escape(action_classes)}">{_action_link(items[0], card_title)}</dd>')
+            else:
+                links = "".join(f'<li class="govuk-summary-list__actions-list-item">{_action_link(item, card_title)}'
+                                f"</li>" for item in items)
+                parts.append(f'<dd class="{escape(action_classes)}"><ul class="govuk-summary-list__actions-list">'
+                             f"{links}</ul></dd>")
+        parts.append("</div>")
+    parts.append("</dl>")
+    listed = "".join(parts)
+    return Markup(_summary_card(card, listed) if card else listed)
+
+
+def _summary_card(card: dict[str, Any], listed: str) -> str:
+    title = card.get("title") or None
+    parts = [f'<div class="{escape(_classes("govuk-summary-card", None, card.get("classes")))}"'
+             f'{_attributes({"attributes": card.get("attributes")})}><div class="govuk-summary-card__title-wrapper">']
+    if title:
+        level = title.get("headingLevel") or 2
+        parts.append(f'<h{level} class="{escape(_classes("govuk-summary-card__title", None, title.get("classes")))}">'
+                     f"{_words(title)}</h{level}>")
+    actions = card.get("actions") or {}
+    items = actions.get("items") or []
+    classes = escape(_classes("govuk-summary-card__actions", None, actions.get("classes")))
+    if len(items) == 1:
+        parts.append(f'<div class="{classes}">{_action_link(items[0], title)}</div>')
+    elif items:
+        links = "".join(f'<li class="govuk-summary-card__action">{_action_link(item, title)}</li>' for item in items)
+        parts.append(f'<ul class="{classes}">{links}</ul>')
+    parts.append(f'</div><div class="govuk-summary-card__content">{listed}</div></div>')
+    return "".join(parts)

@@ -59,7 +59,8 @@ def environment() -> Environment:
     env.filters.update(long_date=long_date, words=words, state=state)
     env.globals.update(vocab=vocab, choice_items=choice_items, select_items=select_items, govuk_table=components.table,
                        govuk_checkboxes=components.checkboxes, govuk_radios=components.radios,
-                       govuk_select=components.select)
+                       govuk_select=components.select, govuk_summary_list=components.summary_list,
+                       govuk_tag=components.tag)
     return env
 
 

@@ -37,10 +37,11 @@ class MatchEvent(SQLModel, table=True):
     """Append-only: one row per state change, never updated."""
 
     __tablename__ = "match_events"
-    # A match's events in order, and the events of a year by state, from the indexes alone (the overview's
-    # periods in each state and its charts by month, dashboard.py).
+    # From the indexes alone: a match's events in order, the events of a year by state (the overview's periods
+    # in each state and its charts by month, dashboard.py), and when a match last reached a state.
     __table_args__ = (sa.Index("ix_match_events_match_id_at", "match_id", "at"),
-                      sa.Index("ix_match_events_at_to_state", "at", "to_state"))
+                      sa.Index("ix_match_events_at_to_state", "at", "to_state"),
+                      sa.Index("ix_match_events_match_id_to_state_at", "match_id", "to_state", "at"))
     id: int | None = Field(default=None, primary_key=True)
     match_id: int = Field(foreign_key="matches.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
