@@ -167,16 +167,19 @@ def _named_page(session: Session, rows: list[dict], page: int | None, per_page: 
     return CaseloadPage(named, len(rows), number, size)
 
 
+_ADVISER = aliased(User, name="adviser")
+# Built once, so its cache key is worked out once, not on every list page (the ids are bound at each call).
+_PEOPLE = (sa.select(CareLeaver.id, CareLeaver.first_name, CareLeaver.preferred_name, CareLeaver.family_name,
+                     CareLeaver.case_reference, CareLeaver.created_at, _ADVISER.full_name.label("adviser"))
+           .outerjoin(_ADVISER, _ADVISER.id == CareLeaver.personal_adviser_id)
+           .where(CareLeaver.id.in_(sa.bindparam("ids", expanding=True))))
+
+
 def _people(session: Session, ids: set[int]) -> dict[int, Any]:
     """Names, case references, when each case opened and the adviser's name: a few queries of 1,000 ids."""
-    adviser = aliased(User)
     wanted, found = sorted(ids), {}
     for start in range(0, len(wanted), 1000):
-        query = (sa.select(CareLeaver.id, CareLeaver.first_name, CareLeaver.preferred_name, CareLeaver.family_name,
-                           CareLeaver.case_reference, CareLeaver.created_at, adviser.full_name.label("adviser"))
-                 .outerjoin(adviser, adviser.id == CareLeaver.personal_adviser_id)
-                 .where(CareLeaver.id.in_(wanted[start:start + 1000])))
-        found |= {row.id: row for row in session.execute(query)}
+        found |= {row.id: row for row in session.execute(_PEOPLE, {"ids": wanted[start:start + 1000]})}
     return found
 
 
