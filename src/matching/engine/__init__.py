@@ -7,7 +7,7 @@ The entry points are loaded on first use: scikit-learn, skops and OR-Tools take 
 
 from importlib import import_module
 
-_WHERE = {"alternatives": "runs", "run": "runs", "fairness": "learning", "train": "learning"}
+_WHERE = {"alternatives": "explain", "run": "runs", "fairness": "learning", "train": "learning"}
 __all__ = sorted(_WHERE)
 
 

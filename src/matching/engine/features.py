@@ -38,8 +38,12 @@ def interests(state: State, kind: str, pi: np.ndarray, ti: np.ndarray) -> np.nda
         return np.zeros(len(pi))
     people, targets = vectors
     rows, r = _positions(pi, people.shape[0])
+    if len(rows) == 1:  # one young person (their alternatives): their words against each target's, in numpy
+        out = targets.dot_row(people, int(rows[0]))[ti]
+        return np.clip(out, 0.0, 1.0)
+    people, targets = people.csr(), targets.csr()
     cols, c = _positions(ti, targets.shape[0])
-    if len(rows) * len(cols) <= DENSE_CELLS:  # a block of pairs (a run's chunk, one person): one product
+    if len(rows) * len(cols) <= DENSE_CELLS:  # a block of pairs (a run's chunk): one product
         out = (people[rows] @ targets[cols].T).toarray()[r, c]
     else:  # scattered pairs (training): row by row
         out = np.asarray(people[pi].multiply(targets[ti]).sum(axis=1)).ravel()
@@ -104,7 +108,9 @@ APPLIES = {kind: np.array([kind == "opportunity" or name not in OPPORTUNITY_ONLY
 
 def prepare(state: State, kind: str) -> None:
     """Build the lazily cached arrays now, before threads share the state."""
-    tfidf(state, kind)
+    if (vectors := tfidf(state, kind)) is not None:
+        for rows in vectors:
+            rows.csr()
     for attribute in ("sectors", "languages"):
         bitsets(state, kind, attribute)
 

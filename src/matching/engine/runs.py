@@ -1,4 +1,4 @@
-"""A whole matching run in one transaction, and one young person's alternatives with their reasons.
+"""A whole matching run in one transaction (one young person's alternatives: explain.py, re-exported here).
 
 A run reads the state, checks the rules, generates and scores candidates, solves for the best set under
 every capacity, and writes the run with its proposals. All of it happens in one write transaction that
@@ -22,11 +22,11 @@ from matching.clock import utcnow
 from matching.council_settings import MatchingSettings
 from matching.engine import candidates, learning, solve
 from matching.engine.candidates import Progress
+from matching.engine.explain import alternatives  # noqa: F401  (runs.alternatives, as before)
 from matching.engine.features import feature_matrix
 from matching.engine.reasons import passed_over_words
-from matching.engine.rules import BY_NAME, first_broken
 from matching.engine.scoring import Scorer, reasons
-from matching.engine.state import KINDS, State, read_state
+from matching.engine.state import KINDS, State, read_state  # noqa: F401  (KINDS: runs.KINDS)
 from matching.errors import Conflict, NotFound
 from matching.models import Match, MatchEvent, MatchRun, PassedOver
 
@@ -248,41 +248,3 @@ def inputs(session: Session, today: date) -> tuple[MatchingSettings, Scorer, Sta
     settings = council_settings.load(session, MatchingSettings)
     scorer = learning.current_scorer(session, settings)
     return settings, scorer, read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place)
-
-
-def alternatives(session: Session, care_leaver_id: int, *, today: date, limit: int = 10) -> dict[str, Any]:
-    """One young person's ranked alternatives of each kind with reasons, and why the rest were excluded."""
-    settings = council_settings.load(session, MatchingSettings)
-    state = read_state(session.connection(), today, referrals_per_place=settings.referrals_per_place,
-                       only=[care_leaver_id], reuse_targets=True)
-    if len(state.people) == 0:
-        raise NotFound("care leaver", care_leaver_id)
-    scorer = learning.current_scorer(session, settings)
-    found: dict[str, Any] = {"care_leaver_id": care_leaver_id, "case_reference": state.people.references[0],
-                             "model_version": scorer.version}
-    for kind in KINDS:
-        found[kind] = _alternatives_of_kind(state, kind, settings, scorer, limit)
-    return found
-
-
-def _alternatives_of_kind(state: State, kind: str, settings: MatchingSettings, scorer: Scorer,
-                          limit: int) -> dict[str, Any]:
-    side = state.targets[kind]
-    ti = np.arange(len(side))
-    pi = np.zeros(len(side), dtype=np.int64)
-    broken = first_broken(state, kind, pi, ti, settings)
-    ok = np.flatnonzero(broken == "")
-    features = feature_matrix(state, kind, pi[ok], ok)
-    scores, parts = scorer.score(kind, features), scorer.contributions(kind, features)
-    ranked = np.lexsort((ok, -scores))[:limit]
-    excluded: dict[str, int] = {}
-    for name in broken[broken != ""]:
-        excluded[name] = excluded.get(name, 0) + 1
-    return {
-        "eligible": len(ok),
-        "ranked": [{"id": int(side.ids[ok[i]]), "label": side.labels[ok[i]], "score": round(float(scores[i]), 4),
-                    "reasons": said} for i, said in zip(ranked, reasons(state, kind, pi[ok][ranked], ok[ranked],
-                                                                        parts[ranked]), strict=True)],
-        "excluded": [{"rule": name, "says": BY_NAME[name].says, "count": count}
-                     for name, count in sorted(excluded.items(), key=lambda item: -item[1])],
-    }
