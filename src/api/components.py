@@ -182,7 +182,8 @@ def _action_link(action: dict[str, Any], card_title: dict[str, Any] | None) -> s
     hidden = f" {escape(action['visuallyHiddenText'])}" if action.get("visuallyHiddenText") else ""
     hidden += f" ({_words(card_title)})" if card_title else ""
     hidden = f'<span class="govuk-visually-hidden">{hidden}</span>' if hidden else ""
-    return (f'<a class="{escape(_classes("govuk-link", None, action.get("classes")))}" href="{escape(action.get("href", ""))}"'
+    classes = escape(_classes("govuk-link", None, action.get("classes")))
+    return (f'<a class="{classes}" href="{escape(action.get("href", ""))}"'
             f'{_attributes({"attributes": action.get("attributes")})}>{_words(action)}{hidden}</a>')
 
 
