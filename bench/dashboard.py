@@ -40,7 +40,7 @@ def overview_from_nothing(url: str, repeats: int) -> dict:
             totals.append((time.perf_counter() - started) * 1000)
         with db.session_scope(engine) as session:
             follow_up = council_settings.load(session, council_settings.FollowUpSettings)
-            parts = [(listing.slug, lambda s, listing=listing: listing.rows(s, today, follow_up))
+            parts = [(listing.slug, lambda s, listing=listing, follow_up=follow_up: listing.rows(s, today, follow_up))
                      for listing in dashboard.LISTINGS]
             parts += [(name, lambda s, make=make: make(s, today)) for name, make in (
                 ("by state", dashboard.matches_by_state), ("times", dashboard.decision_times),
